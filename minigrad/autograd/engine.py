@@ -1,0 +1,156 @@
+"""The backward pass: one iterative graph walk shared by Tensor.backward and autograd.grad."""
+from minigrad.backend import get_array_module
+from minigrad.tensor import Tensor
+
+
+def _unbroadcast(g, shape):
+    """Sum ``g`` down to ``shape``: the one place broadcasting is undone for every op."""
+    nd = g.ndim - len(shape)
+    if nd > 0:
+        g = g.sum(axis=tuple(range(nd)))
+    if g.ndim == len(shape):
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+        if axes:
+            g = g.sum(axis=axes, keepdims=True)
+    if g.shape != shape:  # a gradient smaller than its input (e.g. a scalar) spreads out
+        g = get_array_module(g).broadcast_to(g, shape)
+    return g
+
+
+def _check_versions(fn):
+    saves = fn.saves
+    inputs = fn.inputs
+    for i in (range(len(inputs)) if saves is None else saves):
+        t = inputs[i]
+        if isinstance(t, Tensor) and t._version != fn.versions[i]:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{t.dtype} tensor of shape {tuple(t.shape)}] is at version "
+                f"{t._version}; expected version {fn.versions[i]} instead "
+                f"(input {i} of {type(fn).__name__})")
+
+
+def _topo_order(root_fns):
+    """Nodes in reverse topological order (consumers before producers), without recursion."""
+    order, visited = [], set()
+    stack = [(fn, False) for fn in root_fns]
+    while stack:
+        fn, expanded = stack.pop()
+        if expanded:
+            order.append(fn)
+            continue
+        if fn in visited:
+            continue
+        visited.add(fn)
+        if fn.inputs is None:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time.")
+        stack.append((fn, True))
+        for inp, need in zip(fn.inputs, fn.needs_input_grad):
+            if need:
+                parent = inp.grad_fn
+                if parent is not None and parent not in visited:
+                    stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def _run_hooks(t, g):
+    for hook in t._hooks.values():
+        r = hook(Tensor._wrap(g))
+        if r is not None:
+            g = r._data if isinstance(r, Tensor) else r
+    return g
+
+
+def _store_grad(t, g, owned):
+    """Accumulate ``g`` into ``t.grad``; ``g`` is copied unless nothing else can hold it."""
+    if t.grad is None:
+        t.grad = Tensor._wrap(g if owned else g.copy())
+    else:
+        t.grad._data += g
+
+
+def run_backward(roots, grads, retain_graph=False, capture=None):
+    """Backpropagate ``grads`` (arrays) from ``roots`` (tensors).
+
+    With ``capture`` (a list of tensors) the gradients of those tensors are returned and no
+    ``.grad`` is touched (autograd.grad); otherwise leaf gradients accumulate into ``.grad``.
+    """
+    node_grads = {}
+    leaf_grads = {}  # id -> [tensor, grad, owned]
+    root_fns = []
+    for t, g in zip(roots, grads):
+        if t.grad_fn is None:
+            prev = leaf_grads.get(id(t))
+            leaf_grads[id(t)] = [t, g, False] if prev is None else [t, prev[1] + g, True]
+        else:
+            prev = node_grads.get(t.grad_fn)
+            node_grads[t.grad_fn] = g if prev is None else prev + g
+            root_fns.append(t.grad_fn)
+    capture_fns = {}
+    if capture is not None:
+        capture_fns = {t.grad_fn: i for i, t in enumerate(capture) if t.grad_fn is not None}
+        captured = [None] * len(capture)
+
+    order = _topo_order(root_fns)
+    for fn in order:
+        gy = node_grads.pop(fn, None)
+        if gy is None:
+            continue
+        ref = fn.out_ref
+        if ref is not None:
+            out = ref()
+            if out is not None:
+                if out._hooks:
+                    gy = _run_hooks(out, gy)
+                if out._retains_grad and capture is None:
+                    _store_grad(out, gy, False)
+        if fn in capture_fns:
+            captured[capture_fns[fn]] = gy
+        _check_versions(fn)
+        gxs = fn.backward(gy)
+        if type(gxs) is not tuple:
+            gxs = (gxs,)
+        for inp, gx, need in zip(fn.inputs, gxs, fn.needs_input_grad):
+            if gx is None or not need:
+                continue
+            data = inp._data
+            owned = gx is not gy and gx.base is None
+            if gx.shape != data.shape:
+                gx = _unbroadcast(gx, data.shape)
+                owned = gx.base is None
+            if gx.dtype != data.dtype:
+                gx = gx.astype(data.dtype)
+                owned = True
+            parent = inp.grad_fn
+            if parent is None:
+                prev = leaf_grads.get(id(inp))
+                if prev is None:
+                    leaf_grads[id(inp)] = [inp, gx, owned]
+                else:
+                    prev[1] = prev[1] + gx
+                    prev[2] = True
+            else:
+                prev = node_grads.get(parent)
+                node_grads[parent] = gx if prev is None else prev + gx
+        if not retain_graph:
+            fn._free()
+
+    if capture is not None:
+        for i, t in enumerate(capture):
+            if t.grad_fn is None:
+                entry = leaf_grads.get(id(t))
+                if entry is not None:
+                    captured[i] = entry[1] if entry[2] else entry[1].copy()
+        return captured
+
+    for t, g, owned in leaf_grads.values():
+        if t._hooks:
+            g = _run_hooks(t, g)
+            owned = False
+        _store_grad(t, g, owned)
+    return None

@@ -1,0 +1,89 @@
+"""Function: the base of every differentiable op, and the one place a graph edge is recorded."""
+import numpy as np
+
+from minigrad import backend
+from minigrad.autograd import grad_mode
+
+
+class Function:
+    """An op with ``forward`` over arrays and ``backward`` returning one gradient per input.
+
+    Subclasses declare the arrays they keep for backward in ``__slots__``; ``saves`` lists the
+    input positions whose *values* backward reads (``None``: all of them), so that an in-place
+    change to one of those inputs is caught at backward time by the version counters.
+    ``backward`` works on raw arrays and never mutates ``gy``; it returns ``None`` for an input
+    that needs no gradient (``self.needs_input_grad[i]`` is False).
+    """
+    __slots__ = ("inputs", "needs_input_grad", "versions", "xp", "out_ref")
+    saves = None
+    _saved_slots = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        names = []
+        for klass in cls.__mro__:
+            if klass is Function:
+                break
+            names.extend(klass.__dict__.get("__slots__", ()))
+        cls._saved_slots = tuple(names)
+
+    def forward(self, *arrays, **kwargs):
+        raise NotImplementedError
+
+    def backward(self, gy):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **kwargs):
+        """Run forward on the inputs' arrays; record the node when a gradient can flow."""
+        fn = object.__new__(cls)
+        arrays = []
+        first = None
+        requires = False
+        for t in inputs:
+            if isinstance(t, Tensor):
+                a = t._data
+                if first is None:
+                    first = a
+                elif (type(a) is not np.ndarray or type(first) is not np.ndarray) \
+                        and not backend.same_device(first, a):
+                    raise RuntimeError(
+                        f"Expected all tensors to be on the same device, but found at least two "
+                        f"devices, {backend.device_of(first)} and {backend.device_of(a)} "
+                        f"(in {cls.__name__})")
+                requires = requires or t._requires_grad
+                arrays.append(a)
+            else:
+                arrays.append(t)
+        fn.xp = np if type(first) is np.ndarray else backend.get_array_module(first)
+        record = requires and grad_mode.enabled
+        if record:
+            fn.needs_input_grad = tuple(isinstance(t, Tensor) and t._requires_grad
+                                        for t in inputs)
+        out = fn.forward(*arrays, **kwargs)
+        if type(out) is not np.ndarray and isinstance(out, np.generic):
+            out = np.asarray(out)
+        t = Tensor._wrap(out)
+        if record:
+            fn.inputs = inputs
+            fn.versions = tuple(x._version if isinstance(x, Tensor) else None for x in inputs)
+            fn.out_ref = None
+            t.grad_fn = fn
+            t._requires_grad = True
+        return t
+
+    def _free(self):
+        """Drop what backward needed; the node can no longer be backpropagated through."""
+        self.inputs = None
+        for name in self._saved_slots:
+            setattr(self, name, None)
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{type(self).__name__}Backward>"
+
+
+from minigrad.tensor import Tensor  # noqa: E402  (tensor.py imports this module's users lazily)

@@ -1,0 +1,478 @@
+"""Tensor: an array (NumPy or CuPy) plus what reverse-mode autograd needs to know about it."""
+import weakref
+
+import numpy as np
+
+from minigrad import backend, dtypes
+from minigrad.autograd import grad_mode
+
+
+def _to_array(data, np_dtype=None):
+    """Host array from Python data; Python floats default to float32, as in torch."""
+    if isinstance(data, Tensor):
+        return data._data if np_dtype is None else data._data.astype(np_dtype)
+    if backend.is_array(data):
+        return data if np_dtype is None else data.astype(np_dtype, copy=False)
+    if type(data).__module__.split(".")[0] == "cupy":
+        backend.cuda_is_available()  # registers CuPy's array type
+        return data if np_dtype is None else data.astype(np_dtype, copy=False)
+    if isinstance(data, (list, tuple)) and any(isinstance(d, Tensor) for d in data):
+        data = [d.item() if isinstance(d, Tensor) and d.numel() == 1 else
+                (d.tolist() if isinstance(d, Tensor) else d) for d in data]
+    try:
+        arr = np.asarray(data, dtype=np_dtype)
+    except ValueError as e:
+        raise ValueError(f"Cannot build a tensor from {type(data).__name__} data: {e}") from None
+    if arr.dtype == object or arr.dtype.kind in "USVMmc":
+        raise TypeError(f"Cannot build a tensor from {type(data).__name__} of "
+                        f"{arr.dtype} elements (expected numbers)")
+    if np_dtype is None:
+        if arr.dtype == np.float64 and not isinstance(data, (np.ndarray, np.generic)):
+            arr = arr.astype(np.float32)
+        elif arr.dtype.kind in "iu" and not isinstance(data, (np.ndarray, np.generic)):
+            arr = arr.astype(np.int64)
+        else:
+            dtypes.from_numpy_dtype(arr.dtype)  # rejects dtypes minigrad lacks
+    return arr
+
+
+class _Handle:
+    """Returned by register_hook; ``remove()`` unregisters."""
+    __slots__ = ("hooks", "key")
+
+    def __init__(self, hooks, key):
+        self.hooks, self.key = hooks, key
+
+    def remove(self):
+        self.hooks.pop(self.key, None)
+
+
+class Tensor:
+    """An n-dimensional array that can record the ops applied to it for backpropagation."""
+    __slots__ = ("_data", "grad", "_requires_grad", "grad_fn", "_version", "_hooks",
+                 "_retains_grad", "__weakref__")
+    __array_priority__ = 1000
+    __array_ufunc__ = None  # make NumPy defer to our reflected operators
+
+    def __init__(self, data, requires_grad=False):
+        self._data = data if type(data) is np.ndarray else _to_array(data)
+        self.grad = None
+        self._requires_grad = False
+        self.grad_fn = None
+        self._version = 0
+        self._hooks = None
+        self._retains_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _wrap(cls, arr):
+        """A new graph-free tensor around ``arr`` (no checks: the hot path)."""
+        t = object.__new__(Tensor)
+        t._data = arr
+        t.grad = None
+        t._requires_grad = False
+        t.grad_fn = None
+        t._version = 0
+        t._hooks = None
+        t._retains_grad = False
+        return t
+
+    # ----- attributes ---------------------------------------------------------------------
+    @property
+    def data(self):
+        """A tensor sharing this one's storage, outside the graph (torch's ``.data``)."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data if isinstance(value, Tensor) else _to_array(value)
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        value = bool(value)
+        if value and not self.is_floating_point():
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients "
+                               f"(got {self.dtype})")
+        if not value and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+        self._requires_grad = value
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def shape(self):
+        return self._data.shape
+
+    @property
+    def dtype(self):
+        return dtypes.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self):
+        return backend.device_of(self._data)
+
+    @property
+    def is_cuda(self):
+        return type(self._data) is not np.ndarray
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    def size(self, dim=None):
+        if dim is None:
+            return self._data.shape
+        return self._data.shape[dim]
+
+    def numel(self):
+        return int(self._data.size)
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    def element_size(self):
+        return self._data.dtype.itemsize
+
+    @property
+    def T(self):
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    @property
+    def mT(self):
+        return self.transpose(-2, -1)
+
+    # ----- conversion -----------------------------------------------------------------------
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               "to Scalar")
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return backend.to_host(self._data).tolist()
+
+    def numpy(self):
+        """The values as a NumPy array (shared on CPU, copied from a GPU)."""
+        if self._requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return backend.to_host(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        arr = backend.to_host(self._data)
+        return arr if dtype is None else arr.astype(dtype)
+
+    def detach(self):
+        return Tensor._wrap(self._data)
+
+    def detach_(self):
+        if self.grad_fn is not None:
+            self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def clone(self):
+        from minigrad.ops import Cast
+        return Cast.apply(self, self._data.dtype)  # astype copies
+
+    def contiguous(self):
+        return self
+
+    def to(self, *args, **kwargs):
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(other_tensor)``."""
+        dev = kwargs.pop("device", None)
+        dt = kwargs.pop("dtype", None)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("copy", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dev, dt = a.device, a.dtype
+            elif isinstance(a, (str, backend.Device)):
+                dev = a
+            elif a is not None:
+                dt = a
+        out = self
+        if dt is not None:
+            npd = dtypes.to_numpy_dtype(dt)
+            if npd != self._data.dtype:
+                from minigrad.ops import Cast
+                out = Cast.apply(out, npd)
+        if dev is not None:
+            dev = backend.device(dev)
+            if dev != out.device:
+                out = _ToDevice.apply(out, dev)
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to(backend.device("cuda" if device is None else device))
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def half(self):
+        return self.to(dtypes.float16)
+
+    def long(self):
+        return self.to(dtypes.int64)
+
+    def int(self):
+        return self.to(dtypes.int32)
+
+    def bool(self):
+        return self.to(dtypes.bool_)
+
+    # ----- autograd -------------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
+        from minigrad.autograd.engine import run_backward
+        if not self._requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have "
+                               "a grad_fn")
+        g = _initial_grad(self, gradient)
+        if inputs is not None:
+            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            grads = run_backward([self], [g], bool(retain_graph), capture=inputs)
+            for t, gi in zip(inputs, grads):
+                if gi is not None:
+                    if t.grad is None:
+                        t.grad = Tensor._wrap(gi)
+                    else:
+                        t.grad._data += gi
+            return
+        run_backward([self], [g], bool(retain_graph))
+
+    def retain_grad(self):
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self._retains_grad = True
+            self.grad_fn.out_ref = weakref.ref(self)
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new
+        gradient. Returns a handle with ``remove()``."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._hooks is None:
+            self._hooks = {}
+        key = object()
+        self._hooks[key] = hook
+        if self.grad_fn is not None:
+            self.grad_fn.out_ref = weakref.ref(self)
+        return _Handle(self._hooks, key)
+
+    # ----- in-place ops -------------------------------------------------------------------
+    def _check_inplace(self):
+        if grad_mode.enabled and self._requires_grad:
+            if self.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                                   "in-place operation.")
+            raise RuntimeError("minigrad does not record in-place operations on tensors that "
+                               "are part of a graph; use the out-of-place op instead")
+
+    def _inplace(self, ufunc, other):
+        self._check_inplace()
+        o = other._data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor) and not backend.same_device(self._data, o):
+            raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
+                               f"least two devices, {self.device} and {other.device}")
+        ufunc(self._data, o, out=self._data)
+        self._version += 1
+        return self
+
+    def add_(self, other, alpha=1):
+        if alpha != 1:
+            other = (other._data if isinstance(other, Tensor) else other) * alpha
+        return self._inplace(self._xp().add, other)
+
+    def sub_(self, other, alpha=1):
+        if alpha != 1:
+            other = (other._data if isinstance(other, Tensor) else other) * alpha
+        return self._inplace(self._xp().subtract, other)
+
+    def mul_(self, other):
+        return self._inplace(self._xp().multiply, other)
+
+    def div_(self, other):
+        return self._inplace(self._xp().true_divide, other)
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        self._check_inplace()
+        self._data[...] = value._data if isinstance(value, Tensor) else value
+        self._version += 1
+        return self
+
+    def copy_(self, src):
+        self._check_inplace()
+        s = src._data if isinstance(src, Tensor) else src
+        if tuple(np.broadcast_shapes(np.shape(s), self.shape)) != self.shape:
+            from minigrad.ops import ShapeError
+            raise ShapeError(f"copy_: source shape {tuple(np.shape(s))} cannot be broadcast "
+                             f"to {self.shape}")
+        self._data[...] = backend.to_device(s, self.device) if backend.is_array(s) else s
+        self._version += 1
+        return self
+
+    def clamp_(self, min=None, max=None):
+        self._check_inplace()
+        self._xp().clip(self._data, min, max, out=self._data)
+        self._version += 1
+        return self
+
+    clip_ = clamp_
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        from minigrad import random
+        return self.copy_(random.host_generator(generator).normal(mean, std, self.shape)
+                          .astype(self._data.dtype))
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        from minigrad import random
+        return self.copy_(random.host_generator(generator).uniform(a, b, self.shape)
+                          .astype(self._data.dtype))
+
+    def __setitem__(self, idx, value):
+        self._check_inplace()
+        v = value._data if isinstance(value, Tensor) else value
+        self._data[_index(idx)] = v
+        self._version += 1
+
+    def _xp(self):
+        return np if type(self._data) is np.ndarray else backend.get_array_module(self._data)
+
+    # ----- Python protocol ------------------------------------------------------------------
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    __hash__ = object.__hash__
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is "
+                               "ambiguous")
+        return bool(self._data.reshape(()).item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self.item())
+
+    def __format__(self, spec):
+        if self._data.size == 1 and spec:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    def __repr__(self):
+        arr = backend.to_host(self._data)
+        if arr.dtype.kind == "f":
+            finite = arr[np.isfinite(arr)]
+            integral = finite.size == 0 or bool(np.all(finite == np.round(finite)))
+            body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4,
+                                   floatmode="maxprec" if integral else "fixed")
+        else:
+            body = np.array2string(arr, separator=", ", prefix="tensor(")
+        extras = []
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if arr.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _initial_grad(t, gradient):
+    if gradient is None:
+        if t._data.size != 1:
+            raise RuntimeError("grad can be implicitly created only for scalar outputs")
+        return t._xp().ones_like(t._data)
+    g = gradient._data if isinstance(gradient, Tensor) else _to_array(gradient)
+    if g.shape != t.shape:
+        from minigrad.ops import ShapeError
+        raise ShapeError(f"Mismatch in shape: grad_output has a shape of {tuple(g.shape)} and "
+                         f"output has a shape of {tuple(t.shape)}")
+    return backend.to_device(g, t.device).astype(t._data.dtype, copy=False)
+
+
+def _index(idx):
+    """Tensors inside an index become their arrays."""
+    if isinstance(idx, Tensor):
+        return idx._data
+    if isinstance(idx, tuple):
+        return tuple(i._data if isinstance(i, Tensor) else i for i in idx)
+    if isinstance(idx, list):
+        return np.asarray([i.item() if isinstance(i, Tensor) else i for i in idx])
+    return idx
+
+
+from minigrad.autograd.function import Function  # noqa: E402
+
+
+class _ToDevice(Function):
+    """Copy between devices; the gradient travels back to the source device."""
+    __slots__ = ("src",)
+    saves = ()
+
+    def forward(self, x, dev):
+        self.src = backend.device_of(x)
+        return backend.to_device(x, dev)
+
+    def backward(self, gy):
+        return backend.to_device(gy, self.src)
+
+    @classmethod
+    def apply(cls, x, dev):
+        # The generic apply would pick the source's array module; that is fine for forward.
+        return super().apply(x, dev)
+
+
+from minigrad import tensor_methods  # noqa: E402,F401  (attaches the math methods)
