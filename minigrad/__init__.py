@@ -26,7 +26,11 @@ for _name in ("exp log log1p sqrt abs sin cos tanh sigmoid relu sum mean max min
 
 def where(condition, input, other):
     """Elements of ``input`` where ``condition`` holds, else of ``other`` (differentiable)."""
-    cond = condition._data if isinstance(condition, Tensor) else condition
+    if not isinstance(condition, Tensor):
+        condition = tensor(condition, dtype=bool)
+    if condition._data.dtype.kind != "b":
+        condition = condition.bool()
+    cond = condition._data
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         raise TypeError("where: at least one of input/other must be a Tensor")
     ref = input if isinstance(input, Tensor) else other

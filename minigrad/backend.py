@@ -118,7 +118,10 @@ def is_array(x):
 def device_of(arr):
     if type(arr) is np.ndarray:
         return CPU
-    return Device("cuda", arr.device.id)
+    dev = getattr(arr, "device", "cpu")
+    if isinstance(dev, str):  # NumPy scalars and ndarray subclasses say "cpu"
+        return CPU
+    return Device("cuda", dev.id)
 
 
 def to_device(arr, dev):

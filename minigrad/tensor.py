@@ -124,7 +124,7 @@ class Tensor:
 
     @property
     def is_cuda(self):
-        return type(self._data) is not np.ndarray
+        return self.device.type == "cuda"
 
     @property
     def ndim(self):

@@ -16,14 +16,34 @@ def _operand(self, other):
     meeting a float scalar becomes float32 first, as torch promotes it.
     """
     if isinstance(other, Tensor):
+        if self._data.dtype is not other._data.dtype:
+            return _promote(self, other)
         return self, other
     if isinstance(other, _SCALARS):
-        if isinstance(other, (float, np.floating)) and self._data.dtype.kind != "f":
+        if isinstance(other, np.generic):
+            other = other.item()  # a NumPy float64 scalar must not upcast a float32 tensor
+        if isinstance(other, float) and self._data.dtype.kind != "f":
             self = self.to(dtypes.DEFAULT_FLOAT)
         return self, other
     if backend.is_array(other) or isinstance(other, (list, tuple)):
         return self, Tensor(other)
     return None, None
+
+
+def _promote(a, b):
+    """A floating tensor meeting an integer/bool one keeps its float dtype, as in torch
+    (NumPy would turn int64 + float32 into float64)."""
+    fa, fb = a._data.dtype.kind == "f", b._data.dtype.kind == "f"
+    if fa and not fb:
+        return a, b.to(a.dtype)
+    if fb and not fa:
+        return a.to(b.dtype), b
+    return a, b
+
+
+def _result(r):
+    """``r`` as an array: NumPy hands back 0-d results as scalars."""
+    return r if type(r) is np.ndarray or not isinstance(r, np.generic) else np.asarray(r)
 
 
 def _binary(op, swap=False):
@@ -117,7 +137,7 @@ def _compare(ufunc_name):
                 o = np.asarray(other)
             except Exception:
                 return NotImplemented
-        return Tensor._wrap(getattr(self._xp(), ufunc_name)(self._data, o))
+        return Tensor._wrap(_result(getattr(self._xp(), ufunc_name)(self._data, o)))
     return method
 
 
@@ -211,17 +231,25 @@ def norm(self, p=2, dim=None, keepdim=False):
     return (self * self).sum(dim, keepdim).sqrt()
 
 
-def argmax(self, dim=None, keepdim=False):
+def _arg_extreme(self, dim, keepdim, is_max):
+    x = self._data
     if dim is None:
-        return Tensor._wrap(np.int64(self._data.argmax()) if self.device.type == "cpu"
-                            else self._data.argmax().astype(np.int64))
+        out = x.argmax() if is_max else x.argmin()
+        shape = (1,) * x.ndim if keepdim else ()
+        return Tensor._wrap(self._xp().asarray(out, dtype=np.int64).reshape(shape))
     (axis,) = _dims(self, dim)
-    out = self._data.argmax(axis=axis)
-    return Tensor._wrap((self._xp().expand_dims(out, axis) if keepdim else out).astype(np.int64))
+    out = x.argmax(axis=axis) if is_max else x.argmin(axis=axis)
+    if keepdim:
+        out = self._xp().expand_dims(out, axis)
+    return Tensor._wrap(_result(out).astype(np.int64))
+
+
+def argmax(self, dim=None, keepdim=False):
+    return _arg_extreme(self, dim, keepdim, True)
 
 
 def argmin(self, dim=None, keepdim=False):
-    return argmax(-self.detach(), dim, keepdim)
+    return _arg_extreme(self, dim, keepdim, False)
 
 
 def all(self, dim=None, keepdim=False):
@@ -291,9 +319,11 @@ def t(self):
 
 def permute(self, *dims):
     dims = _shape_args(dims)
-    if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
-        raise ValueError(f"permute: dims {dims} are not a permutation of {self.ndim} dims")
-    return ops.Permute.apply(self, tuple(d % self.ndim for d in dims))
+    nd = self.ndim
+    if any(not -max(nd, 1) <= d < max(nd, 1) for d in dims) or \
+            sorted(d % max(nd, 1) for d in dims) != list(range(nd)):
+        raise ValueError(f"permute: dims {dims} are not a permutation of {nd} dims")
+    return ops.Permute.apply(self, tuple(d % nd for d in dims))
 
 
 def expand(self, *sizes):
@@ -374,7 +404,7 @@ def masked_fill(self, mask, value):
 
 def _nondiff(fname):
     def method(self):
-        return Tensor._wrap(getattr(self._xp(), fname)(self._data))
+        return Tensor._wrap(_result(getattr(self._xp(), fname)(self._data)))
     method.__name__ = fname
     return method
 

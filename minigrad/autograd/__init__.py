@@ -1,6 +1,10 @@
 """Reverse-mode automatic differentiation: grad modes, Function, backward, grad, gradcheck."""
 from minigrad.autograd.grad_mode import (enable_grad, is_grad_enabled, no_grad,  # noqa: F401
                                          set_grad_enabled)
+# NOTE: bound eagerly: importing the submodule minigrad.autograd.gradcheck would otherwise make
+# `minigrad.autograd.gradcheck` the module instead of the function (gradcheck.py imports only
+# NumPy at load time, so this is cycle-free).
+from minigrad.autograd.gradcheck import gradcheck  # noqa: E402,F401
 
 
 def __getattr__(name):
@@ -8,9 +12,6 @@ def __getattr__(name):
     if name == "Function":
         from minigrad.autograd.function import Function
         return Function
-    if name == "gradcheck":
-        from minigrad.autograd.gradcheck import gradcheck
-        return gradcheck
     raise AttributeError(f"module 'minigrad.autograd' has no attribute {name!r}")
 
 

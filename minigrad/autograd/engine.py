@@ -1,6 +1,14 @@
 """The backward pass: one iterative graph walk shared by Tensor.backward and autograd.grad."""
+import numpy as np
+
 from minigrad.backend import get_array_module
 from minigrad.tensor import Tensor
+
+
+def _as_array(g):
+    # NOTE: NumPy returns 0-d results as scalars (np.float32), which are not arrays: a stored
+    # gradient must be a real array (it has a device, supports `+=` in place, ...).
+    return np.asarray(g) if isinstance(g, np.generic) else g
 
 
 def _unbroadcast(g, shape):
@@ -59,8 +67,8 @@ def _topo_order(root_fns):
 
 
 def _run_hooks(t, g):
-    for hook in t._hooks.values():
-        r = hook(Tensor._wrap(g))
+    for hook in list(t._hooks.values()):
+        r = hook(Tensor._wrap(_as_array(g)))
         if r is not None:
             g = r._data if isinstance(r, Tensor) else r
     return g
@@ -69,6 +77,8 @@ def _run_hooks(t, g):
 def _store_grad(t, g, owned):
     """Accumulate ``g`` into ``t.grad``; ``g`` is copied unless nothing else can hold it."""
     if t.grad is None:
+        if type(g) is not np.ndarray:
+            g = _as_array(g)
         t.grad = Tensor._wrap(g if owned else g.copy())
     else:
         t.grad._data += g
@@ -146,7 +156,7 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
                 entry = leaf_grads.get(id(t))
                 if entry is not None:
                     captured[i] = entry[1] if entry[2] else entry[1].copy()
-        return captured
+        return [None if g is None else _as_array(g) for g in captured]
 
     for t, g, owned in leaf_grads.values():
         if t._hooks:

@@ -9,8 +9,15 @@ def is_grad_enabled():
 
 
 class _GradMode:
-    """Base for context managers that double as decorators."""
+    """Base for context managers that double as decorators (``@no_grad()`` or ``@no_grad``)."""
     mode = True
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__}() takes no arguments, got {orig_func!r}")
+        return cls()(orig_func)  # used as a bare decorator
 
     def __enter__(self):
         global enabled
@@ -42,6 +49,9 @@ class enable_grad(_GradMode):
 
 class set_grad_enabled(_GradMode):
     """``set_grad_enabled(False)`` behaves as no_grad; also usable as a plain call."""
+
+    def __new__(cls, mode):
+        return object.__new__(cls)
 
     def __init__(self, mode):
         global enabled

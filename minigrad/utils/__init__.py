@@ -1,0 +1,2 @@
+"""minigrad.utils: data loading (``minigrad.utils.data``)."""
+from minigrad.utils import data  # noqa: F401
