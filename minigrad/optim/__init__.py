@@ -10,6 +10,7 @@ from minigrad.optim.adam import Adam, adam_update  # noqa: F401
 from minigrad.optim.adamw import AdamW, adamw_update  # noqa: F401
 from minigrad.optim.rmsprop import RMSprop, rmsprop_update  # noqa: F401
 from minigrad.optim.adagrad import Adagrad, adagrad_update  # noqa: F401
+from minigrad.optim.trace import trace  # noqa: F401
 
 
 def scale_lr(lr, batch_size, base_batch_size):
