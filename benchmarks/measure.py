@@ -1,0 +1,235 @@
+"""How the suite measures: wall time, peak memory, and what machine the numbers came from.
+
+Memory methods (documented in the README and recorded per number in the JSON):
+- ``tracemalloc``: peak bytes traced by Python's tracemalloc while the contender builds its model
+  and optimizer and trains (the data arrays exist before and are not counted). NumPy reports its
+  array buffers to tracemalloc, so this sees every array NumPy and minigrad allocate. Torch's
+  allocator is invisible to it.
+- ``rss``: the process's resident-set high-water mark (VmHWM, reset through
+  /proc/self/clear_refs after gc and malloc_trim) minus the resident set just before. It sees
+  torch's allocations too; it counts pages, so small numbers are coarse.
+- GPU: CuPy's default pool after ``free_all_blocks`` before the run (the pool keeps every block
+  it handed out, so what it holds afterwards is the peak it needed) and
+  ``torch.cuda.max_memory_allocated`` after ``reset_peak_memory_stats``.
+"""
+import ctypes
+import gc
+import glob
+import os
+import platform
+import sys
+import time
+import tracemalloc
+
+import numpy as np
+
+
+def timed(contender, n_steps):
+    """Seconds for ``n_steps`` training steps, with the device synchronised on both ends."""
+    gc.collect()
+    contender.sync()
+    t0 = time.perf_counter()
+    contender.train(n_steps)
+    contender.sync()
+    return time.perf_counter() - t0
+
+
+# -- memory -------------------------------------------------------------------------------------
+def peak_traced(contender, n_steps):
+    """tracemalloc peak over setup + ``n_steps`` steps, in bytes."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        contender.setup()
+        contender.train(n_steps)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _proc_status(field):
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _reset_hwm():
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _malloc_trim():
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def peak_rss(contender, n_steps):
+    """Resident-set growth (high-water mark minus start) over setup + steps; None if unknown."""
+    gc.collect()
+    _malloc_trim()
+    if not _reset_hwm():
+        return None
+    base = _proc_status("VmRSS")
+    contender.setup()
+    contender.train(n_steps)
+    peak = _proc_status("VmHWM")
+    if base is None or peak is None:
+        return None
+    return max(peak - base, 0)
+
+
+def peak_gpu(contender, n_steps):
+    """Peak device bytes: torch's allocator statistics, or CuPy's pool (see module docstring)."""
+    if contender.kind == "torch":
+        torch = contender.torch
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        contender.setup()
+        contender.train(n_steps)
+        torch.cuda.synchronize()
+        return int(torch.cuda.max_memory_allocated())
+    import cupy
+    from minigrad import backend
+    gc.collect()
+    contender.setup()  # drop the previous run's arrays before emptying the pool
+    gc.collect()
+    cupy.get_default_memory_pool().free_all_blocks()
+    contender.setup()
+    contender.train(n_steps)
+    contender.sync()
+    return int(backend.memory_pool_peak())
+
+
+def memory_growth(contender, n_steps, every):
+    """tracemalloc's current bytes every ``every`` steps over ``n_steps`` steps of training.
+
+    A graph kept alive from step to step (a loss summed as a tensor, a hook that stores its
+    argument) shows as steady growth; a flat series means each step frees what it built.
+    """
+    contender.setup()
+    contender.train(every)  # warm: optimizer state and caches exist before the first sample
+    gc.collect()
+    tracemalloc.start()
+    try:
+        samples = [tracemalloc.get_traced_memory()[0]]
+        done = 0
+        while done < n_steps:
+            k = min(every, n_steps - done)
+            contender.train(k)
+            done += k
+            samples.append(tracemalloc.get_traced_memory()[0])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return {"steps": n_steps, "every": every, "samples_bytes": samples,
+            "growth_bytes": samples[-1] - samples[0],
+            "max_minus_first_bytes": max(samples) - samples[0], "peak_bytes": peak}
+
+
+# -- the machine ----------------------------------------------------------------------------------
+def _openblas():
+    """OpenBLAS's own report (core kernel, config, threads) from NumPy's bundled library."""
+    libdir = os.path.join(os.path.dirname(np.__file__) + ".libs")
+    for lib in sorted(glob.glob(os.path.join(libdir, "*openblas*"))):
+        try:
+            L = ctypes.CDLL(lib)
+        except OSError:
+            continue
+        out = {"library": os.path.basename(lib)}
+        for prefix, suffix in (("scipy_openblas_", "64_"), ("scipy_openblas_", ""),
+                               ("openblas_", "64_"), ("openblas_", "")):
+            try:
+                core = getattr(L, f"{prefix}get_corename{suffix}")
+                conf = getattr(L, f"{prefix}get_config{suffix}")
+                nthr = getattr(L, f"{prefix}get_num_threads{suffix}")
+            except AttributeError:
+                continue
+            core.restype = conf.restype = ctypes.c_char_p
+            nthr.restype = ctypes.c_int
+            out.update(corename=core().decode(), config=conf().decode(), num_threads=nthr())
+            return out
+    return None
+
+
+def blas_info():
+    info = {}
+    try:
+        import threadpoolctl
+        info["threadpoolctl"] = threadpoolctl.threadpool_info()
+    except ImportError:
+        info["threadpoolctl"] = None
+    try:
+        cfg = np.show_config(mode="dicts")
+        info["numpy_config"] = cfg.get("Build Dependencies", {}).get("blas")
+    except (TypeError, ValueError):  # NumPy < 1.25 only prints
+        info["numpy_config"] = None
+    info["openblas"] = _openblas()
+    return info
+
+
+def blas_threads(info):
+    tp = info.get("threadpoolctl")
+    if tp:
+        blas = [d for d in tp if d.get("user_api") == "blas"]
+        if blas:
+            return int(blas[0]["num_threads"])
+    ob = info.get("openblas")
+    if ob and ob.get("num_threads"):
+        return int(ob["num_threads"])
+    return os.cpu_count() or 1
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info(device):
+    import minigrad
+    info = {
+        "device": device,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "numpy": np.__version__,
+        "minigrad": getattr(minigrad, "__version__", "?"),
+        "torch": None,
+        "cupy": None,
+        "env": {k: os.environ.get(k) for k in (
+            "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+            "MKL_NUM_THREADS")},
+        "blas": blas_info(),
+    }
+    info["blas_threads"] = blas_threads(info["blas"])
+    try:
+        import torch
+        info["torch"] = torch.__version__
+        info["torch_threads"] = torch.get_num_threads()
+        info["torch_config"] = torch.__config__.parallel_info().splitlines()[:6]
+    except ImportError:
+        pass
+    if device == "cuda":
+        import cupy
+        info["cupy"] = cupy.__version__
+        props = cupy.cuda.runtime.getDeviceProperties(0)
+        info["gpu"] = props["name"].decode() if isinstance(props["name"], bytes) \
+            else props["name"]
+    return info
