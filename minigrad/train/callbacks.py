@@ -138,7 +138,7 @@ class Checkpoint(Callback):
     LAST, BEST = "last.safetensors", "best.safetensors"
 
     def __init__(self, dirpath, monitor="val_loss", mode="min", save_last=True, save_best=True,
-                 every_n_epochs=1):
+                 every_n_epochs=1, extra=None):
         if isinstance(every_n_epochs, bool) or not isinstance(every_n_epochs, int) \
                 or every_n_epochs < 1:
             raise ValueError(f"every_n_epochs must be a positive int, got {every_n_epochs!r}")
@@ -148,6 +148,7 @@ class Checkpoint(Callback):
         self.save_last = bool(save_last)
         self.save_best = bool(save_best)
         self.every_n_epochs = every_n_epochs
+        self.extra = extra  # stored in every file (the CLI keeps its run config here)
         self._active_monitor = monitor
         self.best = math.inf if mode == "min" else -math.inf
         self.best_epoch = 0
@@ -166,15 +167,21 @@ class Checkpoint(Callback):
 
     def on_epoch_end(self, run):
         from minigrad.train.checkpoint import save_checkpoint
+        from minigrad.train.fit import is_finite_model
         value = _monitored(run, self._active_monitor, "Checkpoint")
         improved = _improved(value, self.best, self.mode, 0.0)
         if improved:
             self.best, self.best_epoch = float(value), int(run.epoch)
         due = run.epoch % self.every_n_epochs == 0 or run.epoch == run.epochs or run.stopping
+        if (self.save_last and due or self.save_best and improved) \
+                and not is_finite_model(run.model):
+            warnings.warn(f"Checkpoint: epoch {run.epoch} has NaN/Inf weights; keeping the "
+                          "previous checkpoint files", RuntimeWarning, stacklevel=2)
+            return
         if self.save_last and due:
-            save_checkpoint(self.last_path, run)
+            save_checkpoint(self.last_path, run, self.extra)
         if self.save_best and improved:
-            save_checkpoint(self.best_path, run)
+            save_checkpoint(self.best_path, run, self.extra)
 
     def state_dict(self):
         return {"best": self.best, "best_epoch": self.best_epoch}
