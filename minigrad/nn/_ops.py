@@ -9,6 +9,9 @@ import numpy as np
 from minigrad.autograd.function import Function
 
 REDUCTIONS = ("mean", "sum", "none")
+# NOTE: BCE's gradient denominator p(1 − p) never drops below this. torch spells it 1e-12 but
+# stores it as a C float, so the value is float32(1e-12); the same here, to match it exactly.
+BCE_EPS = float(np.float32(1e-12))
 
 
 def _reduce(loss, reduction, denom=None):
@@ -101,8 +104,7 @@ class BinaryCrossEntropy(Function):
             g = g * w
         gp = gt = None
         if self.needs_input_grad[0]:
-            # NOTE: torch's epsilon: the denominator never drops below 1e-12.
-            gp = g * (p - y) / xp.maximum(p * (1 - p), 1e-12)
+            gp = g * (p - y) / xp.maximum(p * (1 - p), BCE_EPS)
         if self.needs_input_grad[1]:
             log_p, log_q = self.logs
             gt = g * (log_q - log_p)
@@ -154,8 +156,8 @@ class _Pointwise(Function):
 
     def backward(self, gy):
         g = _grad_scale(gy, self.reduction, self.d.size) * self.df(self.d)
-        n0, n1 = self.needs_input_grad
-        return (g if n0 else None), (-g if n1 else None)
+        n0, n1 = self.needs_input_grad[:2]
+        return (g if n0 else None), (-g if n1 else None), None
 
 
 class MSE(_Pointwise):
