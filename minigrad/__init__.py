@@ -1,6 +1,8 @@
 """minigrad: a from-scratch reverse-mode autograd engine over NumPy (CPU) and CuPy (GPU)."""
 __version__ = "0.1.0"
 
+import builtins as _builtins  # noqa: E402  (the names any/max/sum/float... are ours below)
+
 from minigrad.tensor import Tensor  # noqa: E402  (loads the ops and the methods)
 from minigrad import autograd, cuda, ops  # noqa: E402,F401
 from minigrad.autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa
@@ -55,8 +57,9 @@ def cat(tensors, dim=0):
     nd = tensors[0].ndim
     axis = dim % nd if nd else 0
     for t in tensors:
-        if t.ndim != nd or any(a != b for i, (a, b) in enumerate(zip(t.shape, tensors[0].shape))
-                               if i != axis):
+        # NOTE: `any`, `max`, `sum`... in this module are the tensor functions; use builtins.
+        if t.ndim != nd or _builtins.any(a != b for i, (a, b) in
+                                         enumerate(zip(t.shape, tensors[0].shape)) if i != axis):
             raise ShapeError(f"cat: sizes of tensors must match except in dimension {dim}; "
                              f"got shapes {[tuple(x.shape) for x in tensors]}")
     return _ops.Cat.apply(*tensors, axis=axis)

@@ -212,7 +212,10 @@ class Tensor:
             npd = dtypes.to_numpy_dtype(dt)
             if npd != self._data.dtype:
                 from minigrad.ops import Cast
-                out = Cast.apply(out, npd)
+                if npd.kind == "f":
+                    out = Cast.apply(out, npd)
+                else:  # integer/bool results carry no gradient (as in torch)
+                    out = Tensor._wrap(out._data.astype(npd))
         if dev is not None:
             dev = backend.device(dev)
             if dev != out.device:

@@ -218,7 +218,9 @@ def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    return var(self, dim, unbiased, keepdim, correction=correction).sqrt()
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    return ops.Std.apply(self, _dims(self, dim), _correction(unbiased, correction), keepdim)
 
 
 def logsumexp(self, dim=None, keepdim=False):
@@ -320,8 +322,9 @@ def t(self):
 def permute(self, *dims):
     dims = _shape_args(dims)
     nd = self.ndim
-    if any(not -max(nd, 1) <= d < max(nd, 1) for d in dims) or \
-            sorted(d % max(nd, 1) for d in dims) != list(range(nd)):
+    # NOTE: this module defines its own max/any (tensor methods), hence the explicit checks.
+    if len(dims) != nd or sorted(d % nd if -nd <= d < nd else -1 for d in dims) != \
+            list(range(nd)):
         raise ValueError(f"permute: dims {dims} are not a permutation of {nd} dims")
     return ops.Permute.apply(self, tuple(d % nd for d in dims))
 

@@ -1,7 +1,7 @@
 """Reductions over all elements or chosen dims (``dim``/``keepdim`` as torch spells them)."""
 from minigrad.autograd.function import Function
 
-__all__ = ["Sum", "Mean", "MaxMin", "Var", "LogSumExp", "normalize_dims"]
+__all__ = ["Sum", "Mean", "MaxMin", "Var", "Std", "LogSumExp", "normalize_dims"]
 
 
 def normalize_dims(dim, ndim):
@@ -105,6 +105,26 @@ class Var(Function):
     def backward(self, gy):
         gy = gy.reshape(_keep_shape(self.shape, self.axes))
         return gy * (2 / self.denom) * self.diff if self.denom else gy * self.diff * self.xp.nan
+
+
+class Std(Var):
+    """√var. NOTE: where the std is 0 the gradient is taken as 0 (as torch does), not the
+    0 · ∞ = NaN that sqrt's chain rule would give."""
+    __slots__ = ("y",)
+
+    def forward(self, x, axes=None, correction=1, keepdim=False):
+        y = self.xp.sqrt(Var.forward(self, x, axes, correction, keepdim))
+        self.y = y
+        return y
+
+    def backward(self, gy):
+        xp = self.xp
+        keep = _keep_shape(self.shape, self.axes)
+        y = self.y.reshape(keep)
+        if not self.denom:
+            return gy.reshape(keep) * self.diff * xp.nan
+        safe = xp.where(y == 0, 1, y)
+        return xp.where(y == 0, 0, gy.reshape(keep) / (self.denom * safe)) * self.diff
 
 
 class LogSumExp(Function):
