@@ -230,8 +230,6 @@ class CosineAnnealingLR(LRScheduler):
         groups = self.optimizer.param_groups
         if self._is_initial:
             return group_lrs(self.optimizer)
-        if self._step_count == 1 and e > 0:  # first step after resuming: no previous lr to use
-            return self._get_closed_form_lr()
         if (e - 1 - T) % (2 * T) == 0:
             # NOTE: the previous lr sat at η_min, where the ratio below is 0/0: add the increment
             return [group["lr"] + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
