@@ -12,7 +12,10 @@ def _to_array(data, np_dtype=None):
     if isinstance(data, Tensor):
         return data._data if np_dtype is None else data._data.astype(np_dtype)
     if backend.is_array(data):
-        return data if np_dtype is None else data.astype(np_dtype, copy=False)
+        if np_dtype is None:
+            dtypes.from_numpy_dtype(data.dtype)  # rejects complex, object, strings...
+            return data
+        return data.astype(np_dtype, copy=False)
     if type(data).__module__.split(".")[0] == "cupy":
         backend.cuda_is_available()  # registers CuPy's array type
         return data if np_dtype is None else data.astype(np_dtype, copy=False)
@@ -55,7 +58,7 @@ class Tensor:
     __array_ufunc__ = None  # make NumPy defer to our reflected operators
 
     def __init__(self, data, requires_grad=False):
-        self._data = data if type(data) is np.ndarray else _to_array(data)
+        self._data = _to_array(data)
         self.grad = None
         self._requires_grad = False
         self.grad_fn = None
