@@ -12,6 +12,7 @@ uses; ``--plot FILE.png`` also draws it (needs matplotlib).
 """
 import math
 import os
+import sys
 import tempfile
 
 from minigrad.cli import CLIError
@@ -242,7 +243,8 @@ def plot(trace, path, title):
     try:
         import matplotlib
     except ImportError:
-        print("hint: --plot needs matplotlib (pip install 'minigrad[plot]'); table printed only")
+        print("hint: --plot needs matplotlib (pip install 'minigrad[plot]'); table printed only",
+              file=sys.stderr)
         return
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -272,4 +274,4 @@ def plot(trace, path, title):
         raise CLIError(f"--plot {path}: {e}") from None
     finally:
         plt.close(fig)
-    print(f"wrote {path}")
+    print(f"wrote {path}", file=sys.stderr)  # stderr: stdout stays a clean table
