@@ -38,7 +38,7 @@ def test_min_delta_requires_more_than_delta():
     assert _feed(es, [1.0, 0.75, 0.8]) == 3
     assert es.best == 1.0
     es = EarlyStopping(patience=2, min_delta=0.1)
-    assert _feed(es, [1.0, 0.89, 0.78, 0.7, 0.65]) == 5
+    assert _feed(es, [1.0, 0.89, 0.78, 0.7, 0.69]) == 5
     assert es.best == 0.78
 
 
