@@ -24,9 +24,10 @@ import tracemalloc
 import numpy as np
 
 
-def timed(contender, n_steps):
+def timed(contender, n_steps, collect=True):
     """Seconds for ``n_steps`` training steps, with the device synchronised on both ends."""
-    gc.collect()
+    if collect:
+        gc.collect()
     contender.sync()
     t0 = time.perf_counter()
     contender.train(n_steps)
@@ -114,20 +115,25 @@ def peak_gpu(contender, n_steps):
 def memory_growth(contender, n_steps, every):
     """tracemalloc's current bytes every ``every`` steps over ``n_steps`` steps of training.
 
-    A graph kept alive from step to step (a loss summed as a tensor, a hook that stores its
-    argument) shows as steady growth; a flat series means each step frees what it built.
+    The first ``every`` steps run traced but unsampled, so that whatever a run keeps for good
+    (gradients, optimizer state, an iterator) exists before the first sample. After that a graph
+    kept alive from step to step (a loss summed as a tensor, a hook that stores its argument)
+    shows as steady growth; a flat series means each step frees what it built.
     """
     contender.setup()
-    contender.train(every)  # warm: optimizer state and caches exist before the first sample
+    contender.train(every)
     gc.collect()
     tracemalloc.start()
     try:
+        contender.train(every)
+        gc.collect()
         samples = [tracemalloc.get_traced_memory()[0]]
         done = 0
         while done < n_steps:
             k = min(every, n_steps - done)
             contender.train(k)
             done += k
+            gc.collect()  # count what is still reachable, not garbage awaiting a collection
             samples.append(tracemalloc.get_traced_memory()[0])
         peak = tracemalloc.get_traced_memory()[1]
     finally:
