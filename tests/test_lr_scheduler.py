@@ -23,8 +23,9 @@ def check_closed_form(make, lrs, n, formula, kind="sgd"):
     for g, base in enumerate(lrs):
         assert_seq_close([row[g] for row in got], [formula(base, e) for e in range(n + 1)], base)
     assert sched.get_last_lr() == got[-1]
-    assert sched.last_epoch == n
-    assert sched.base_lrs == list(lrs)
+    if not isinstance(sched, S.ChainedScheduler):  # (which, as in torch, has no epoch of its own)
+        assert sched.last_epoch == n
+        assert sched.base_lrs == list(lrs)
 
 
 # ----- each scheduler against its formula ---------------------------------------------------
@@ -187,6 +188,24 @@ def test_warmup_recipe(base, W, extra):
             return base * (0.1 + 0.9 * e / W)
         return base * (1 + math.cos(math.pi * (e - W) / (N - W))) / 2
     assert_seq_close([row[0] for row in got], [want(e) for e in range(N)], base)
+
+
+@given(lrs_st, gamma_st, st.integers(1, 10), st.floats(0.1, 0.9), steps_st)
+def test_chained_factors_compose(lrs, gamma, step_size, gamma2, n):
+    check_closed_form(lambda o: S.ChainedScheduler([S.ExponentialLR(o, gamma),
+                                                    S.StepLR(o, step_size, gamma2)]), lrs, n,
+                      lambda B, e: B * gamma ** e * gamma2 ** (e // step_size))
+
+
+@given(lrs_st, st.integers(1, 10), gamma_st, st.integers(0, 100))
+def test_step_with_epoch_jumps_with_the_closed_form(lrs, step_size, gamma, epoch):
+    opt = make_opt(lrs)
+    sched = S.StepLR(opt, step_size=step_size, gamma=gamma)
+    opt.step()
+    with pytest.warns(UserWarning, match="deprecated"):
+        sched.step(epoch)
+    for g, base in enumerate(lrs):
+        assert close(opt.param_groups[g]["lr"], base * gamma ** (epoch // step_size), base)
 
 
 # ----- properties -------------------------------------------------------------------------
