@@ -159,8 +159,8 @@ def validate_checkpoint(ckpt, run, name="<checkpoint>"):
         if isinstance(ckpt.get(key), bool) or not isinstance(ckpt.get(key), int):
             problems.append(f"{key}: expected an int, got {ckpt.get(key)!r}")
     if problems:
-        raise CheckpointMismatch(f"{name}: checkpoint does not match this run:\n  "
-                                 + "\n  ".join(problems))
+        raise CheckpointMismatch(f"{name}: checkpoint does not match this run: "
+                                 + "; ".join(problems))
 
 
 # ----- applying ------------------------------------------------------------------------------
@@ -174,14 +174,25 @@ def _snapshot(run):
             "rng": rng_state(run.train_loader)}
 
 
-def _apply(run, model, optimizer, scheduler, callbacks, rng):
-    run.model.load_state_dict(model)
-    run.optimizer.load_state_dict(optimizer)
+def _apply(run, model, optimizer, scheduler, callbacks, rng, strict=True):
+    """Load each part; with strict=False (rolling back) try every part and return failures."""
+    steps = [("model", lambda: run.model.load_state_dict(model)),
+             ("optimizer", lambda: run.optimizer.load_state_dict(optimizer))]
     if run.scheduler is not None:
-        run.scheduler.load_state_dict(scheduler)
-    for cb, st in zip(run.callbacks, callbacks):
-        cb.load_state_dict(st)
-    set_rng_state(rng, run.train_loader)
+        steps.append(("scheduler", lambda: run.scheduler.load_state_dict(scheduler)))
+    for i, (cb, st) in enumerate(zip(run.callbacks, callbacks)):
+        steps.append((f"callback {i}", lambda cb=cb, st=st: cb.load_state_dict(st)))
+    steps.append(("rng", lambda: set_rng_state(rng, run.train_loader)))
+    failed = []
+    for what, step in steps:
+        if strict:
+            step()
+            continue
+        try:
+            step()
+        except Exception:
+            failed.append(what)
+    return failed
 
 
 def load_checkpoint(source, run):
@@ -197,10 +208,12 @@ def load_checkpoint(source, run):
                None if ckpt["scheduler"] is None else ckpt["scheduler"]["state"],
                [c["state"] for c in ckpt["callbacks"]], ckpt["rng"])
     except Exception as e:
-        _apply(run, before["model"], before["optimizer"], before["scheduler"],
-               before["callbacks"], before["rng"])
-        raise CheckpointMismatch(f"{name}: could not restore the checkpoint ({e}); nothing "
-                                 "was changed") from e
+        failed = _apply(run, before["model"], before["optimizer"], before["scheduler"],
+                        before["callbacks"], before["rng"], strict=False)
+        outcome = (f"rolling back failed for {', '.join(failed)}" if failed
+                   else "nothing was changed")
+        raise CheckpointMismatch(f"{name}: could not restore the checkpoint ({e}); "
+                                 f"{outcome}") from e
     run.history = History.from_dict(ckpt["history"])
     run.epoch = ckpt["epoch"]
     run.global_step = ckpt["global_step"]
