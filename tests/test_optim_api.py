@@ -342,3 +342,15 @@ def test_state_on_device(device):
         opt.load_state_dict(sd)
         assert all(v.device == p.device for v in opt.state[p].values()
                    if isinstance(v, minigrad.Tensor))
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_numpy_scalar_hyperparameters(cls):
+    # np.float32 / np.float64 values (from a scheduler or a config) work and keep the dtype
+    p = minigrad.randn(5, requires_grad=True)
+    opt = cls([p], lr=np.float32(0.01), weight_decay=np.float64(0.01))
+    p.grad = minigrad.randn(5)
+    opt.step()
+    opt.param_groups[0]["lr"] = np.float64(0.02)
+    opt.step()
+    assert p._data.dtype == np.float32 and np.all(np.isfinite(p._data))

@@ -79,8 +79,8 @@ class Adagrad(Optimizer):
                 state["step"] += 1
                 adagrad_update(
                     p._data, p.grad._data, state["sum"]._data, step=state["step"],
-                    lr=group["lr"], lr_decay=group["lr_decay"],
-                    weight_decay=group["weight_decay"], eps=group["eps"],
+                    lr=float(group["lr"]), lr_decay=float(group["lr_decay"]),
+                    weight_decay=float(group["weight_decay"]), eps=float(group["eps"]),
                     maximize=group["maximize"],
                     record=None if records is None else records.setdefault(p, {}))
                 p._version += 1

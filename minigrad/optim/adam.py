@@ -75,11 +75,11 @@ class Adam(Optimizer):
         check_nonneg("weight_decay", group["weight_decay"])
 
     def _update(self, p, state, group, record):
-        beta1, beta2 = group["betas"]
+        beta1, beta2 = map(float, group["betas"])
         adam_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
                     state["max_exp_avg_sq"]._data if group["amsgrad"] else None,
-                    step=state["step"], lr=group["lr"], beta1=beta1, beta2=beta2,
-                    eps=group["eps"], weight_decay=group["weight_decay"],
+                    step=state["step"], lr=float(group["lr"]), beta1=beta1, beta2=beta2,
+                    eps=float(group["eps"]), weight_decay=float(group["weight_decay"]),
                     amsgrad=group["amsgrad"], maximize=group["maximize"], record=record)
 
     def step(self, closure=None):

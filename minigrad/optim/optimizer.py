@@ -6,6 +6,7 @@ update function over arrays. Every subclass ``step`` is wrapped once (``__init_s
 that the step hooks run and ``_step_count`` counts calls, whatever the subclass does.
 """
 import functools
+import numbers
 from collections import OrderedDict, defaultdict
 
 import numpy as np
@@ -118,7 +119,7 @@ def _check_group_params(params, where):
 
 
 def check_lr(lr):
-    if not isinstance(lr, (int, float)) or isinstance(lr, bool):
+    if not isinstance(lr, numbers.Real) or isinstance(lr, bool):
         raise TypeError(f"Invalid learning rate: {lr!r} (expected a number)")
     if not lr >= 0.0:  # also rejects NaN
         raise ValueError(f"Invalid learning rate: {lr}")
@@ -126,7 +127,7 @@ def check_lr(lr):
 
 def check_nonneg(name, value):
     """``value`` must be a real number >= 0 (NaN rejected); the message names the setting."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise TypeError(f"Invalid {name} value: {value!r} (expected a number)")
     if not value >= 0.0:
         raise ValueError(f"Invalid {name} value: {value}")
@@ -134,7 +135,7 @@ def check_nonneg(name, value):
 
 def check_unit_interval(name, value):
     """``value`` must lie in [0, 1) (betas, alpha)."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise TypeError(f"Invalid {name}: {value!r} (expected a number)")
     if not 0.0 <= value < 1.0:
         raise ValueError(f"Invalid {name}: {value} (must be in [0, 1))")

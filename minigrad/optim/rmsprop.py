@@ -77,7 +77,7 @@ class RMSprop(Optimizer):
         loss = self._closure_loss(closure)
         records = self._records
         for group in self.param_groups:
-            momentum, centered = group["momentum"], group["centered"]
+            momentum, centered = float(group["momentum"]), group["centered"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -95,8 +95,8 @@ class RMSprop(Optimizer):
                     p._data, p.grad._data, state["square_avg"]._data,
                     state["grad_avg"]._data if centered else None,
                     state["momentum_buffer"]._data if momentum > 0 else None,
-                    lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
-                    weight_decay=group["weight_decay"], momentum=momentum, centered=centered,
+                    lr=float(group["lr"]), alpha=float(group["alpha"]), eps=float(group["eps"]),
+                    weight_decay=float(group["weight_decay"]), momentum=momentum, centered=centered,
                     maximize=group["maximize"],
                     record=None if records is None else records.setdefault(p, {}))
                 p._version += 1

@@ -75,9 +75,10 @@ class SGD(Optimizer):
         loss = self._closure_loss(closure)
         records = self._records
         for group in self.param_groups:
-            lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-            weight_decay, nesterov = group["weight_decay"], group["nesterov"]
-            maximize = group["maximize"]
+            # read at every step: a scheduler may have changed them since the last one
+            lr, momentum = float(group["lr"]), float(group["momentum"])
+            dampening, weight_decay = float(group["dampening"]), float(group["weight_decay"])
+            nesterov, maximize = group["nesterov"], group["maximize"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
