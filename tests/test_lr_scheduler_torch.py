@@ -243,3 +243,11 @@ def test_worst_deviation_is_tiny():
     compare("fixed: OneCycleLR", lambda L, o: L.OneCycleLR(o, max_lr=0.3, total_steps=STEPS,
                                                            pct_start=0.3), steps=STEPS)
     assert math.isfinite(WORST["fixed: OneCycleLR"])
+
+
+def test_compare_detects_a_difference():
+    """The harness is not vacuous: a gamma off by 1e-8 relative is caught."""
+    with pytest.raises(AssertionError):
+        compare("harness self-check", lambda L, o: L.ExponentialLR(
+            o, gamma=0.99 if L is T else 0.99 * (1 + 1e-8)), steps=50)
+    WORST.pop("harness self-check", None)
