@@ -278,3 +278,14 @@ def test_plateau_rejects_a_non_number_metric():
         sched.step("loss")
     sched.step(minigrad.tensor(0.5))  # a 1-element tensor is fine
     assert sched.best == 0.5
+
+
+def test_docstring_examples_run():
+    import doctest
+    from minigrad.optim.lr_scheduler import simulate as module
+    failures, tried = doctest.testmod(module)
+    assert tried >= 2 and failures == 0
+    # the package docstring's warmup recipe, as written there
+    trace = S.simulate(lambda opt: S.warmup_cosine(opt, 10, 100), 100, lr=0.1)
+    assert len(trace.lr) == 100 and trace.lr[0] == pytest.approx(0.01)
+    assert max(trace.lr) == pytest.approx(0.1) and trace.lr.index(max(trace.lr)) == 10

@@ -4,21 +4,21 @@ A scheduler wraps an optimizer and rewrites each param group's 'lr' (and, for th
 'momentum' or beta1 of 'betas'). Per iteration call ``optimizer.step()`` and then
 ``scheduler.step()``; the constructor already performed step 0. e = last_epoch, B = base lr.
 
-=============================  ======================================================
-fixed                          no scheduler
-StepLR (step decay)            B · γ^⌊e / step_size⌋
-MultiStepLR                    B · γ^(number of milestones <= e)
-ExponentialLR                  B · γ^e
-ConstantLR, LinearLR           a constant / linear factor for total_iters (warmup)
-PolynomialLR                   B · (1 − min(T, e) / T)^power
-CosineAnnealingLR              η_min + (B − η_min)(1 + cos(π e / T_max)) / 2
-CosineAnnealingWarmRestarts    the cosine, restarted every T_i = T_0 · T_mult^k steps
-CyclicLR                       triangular / triangular2 / exp_range cycles (per batch)
-OneCycleLR                     warm up to max_lr, anneal far below the start (per batch)
-LambdaLR, MultiplicativeLR     B · f(e) / lr_{e−1} · f(e)
-SequentialLR, ChainedScheduler one after another / all composed
-ReduceLROnPlateau              lr · factor after `patience` epochs without improvement
-=============================  ======================================================
+===============================  ======================================================
+fixed                            no scheduler
+StepLR (step decay)              B · γ^⌊e / step_size⌋
+MultiStepLR                      B · γ^(number of milestones <= e)
+ExponentialLR                    B · γ^e
+ConstantLR, LinearLR             a constant / linear factor for total_iters (warmup)
+PolynomialLR                     B · (1 − min(T, e) / T)^power
+CosineAnnealingLR                η_min + (B − η_min)(1 + cos(π e / T_max)) / 2
+CosineAnnealingWarmRestarts      the cosine, restarted every T_i = T_0 · T_mult^k steps
+CyclicLR                         triangular / triangular2 / exp_range cycles (per batch)
+OneCycleLR                       warm up to max_lr, anneal far below the start (per batch)
+LambdaLR, MultiplicativeLR       B · f(e) / lr_{e−1} · f(e)
+SequentialLR, ChainedScheduler   one after another / all composed
+ReduceLROnPlateau                lr · factor after `patience` epochs without improvement
+===============================  ======================================================
 
 Warmup recipe (linear warmup for W steps, then cosine to the end at N)::
 
