@@ -282,7 +282,7 @@ def test_plateau_rejects_a_non_number_metric():
 
 def test_docstring_examples_run():
     import doctest
-    from minigrad.optim.lr_scheduler import simulate as module
+    from minigrad.optim.lr_scheduler import simulation as module
     failures, tried = doctest.testmod(module)
     assert tried >= 2 and failures == 0
     # the package docstring's warmup recipe, as written there

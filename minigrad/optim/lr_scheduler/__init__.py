@@ -41,7 +41,7 @@ from minigrad.optim.lr_scheduler.decay import (ConstantLR, CosineAnnealingLR,
                                                LambdaLR, LinearLR, MultiplicativeLR,
                                                MultiStepLR, PolynomialLR, StepLR)
 from minigrad.optim.lr_scheduler.plateau import ReduceLROnPlateau
-from minigrad.optim.lr_scheduler.simulate import ScheduleTrace, simulate
+from minigrad.optim.lr_scheduler.simulation import ScheduleTrace, simulate
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR",
            "LinearLR", "ExponentialLR", "PolynomialLR", "CosineAnnealingLR",
