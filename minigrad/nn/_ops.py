@@ -80,22 +80,41 @@ class DropoutMask(Function):
 class BinaryCrossEntropy(Function):
     """ℓ = −w [y log p + (1 − y) log(1 − p)], each log clamped at −100 (torch's definition).
 
-    dℓ/dp = w (p − y) / max(p (1 − p), 1e-12): finite even at p = 0 or 1.
+    dℓ/dp = w (p − y) / max(p (1 − p), ε): finite even at p = 0 or 1.
+    dℓ/dy = w (log(1 − p) − log p), with the same clamped logs.
+    ``d`` = p (1 − p) comes from the caller's range check (p ∈ [0, 1] ⟺ d ≥ 0) and is reused
+    as the gradient's denominator; ``endpoints`` (some d == 0, i.e. p is 0 or 1) says whether a
+    log can be −inf, so only then is NumPy's divide warning silenced.
     """
-    __slots__ = ("p", "y", "w", "logs", "reduction")
+    __slots__ = ("p", "y", "w", "d", "reduction", "endpoints")
 
-    def forward(self, p, y, w, reduction):
-        xp = self.xp
-        # NOTE: log(0) = −inf is clamped to −100 so a saturated sigmoid still gives a finite loss.
-        with np.errstate(divide="ignore"):
-            log_p = xp.maximum(xp.log(p), -100)
-            log_q = xp.maximum(xp.log1p(-p), -100)
-        loss = -(y * log_p + (1 - y) * log_q)
+    def forward(self, p, y, w, d, endpoints, reduction):
+        self.p, self.y, self.w, self.d = p, y, w, d
+        self.reduction, self.endpoints = reduction, endpoints
+        log_p, log_q = self._logs()
+        # In place, this is y·log p + (1 − y)·log(1 − p); the sign is applied after reducing.
+        log_q *= p.dtype.type(1) - y
+        log_p *= y
+        log_p += log_q
         if w is not None:
-            loss = loss * w
-        self.p, self.y, self.w, self.reduction = p, y, w, reduction
-        self.logs = (log_p, log_q)
-        return _reduce(loss, reduction)
+            log_p = _imul(log_p, w)
+        if reduction == "none":
+            return self.xp.negative(log_p, out=log_p)
+        s = -log_p.sum()
+        return s if reduction == "sum" else s / log_p.size
+
+    def _logs(self):
+        xp, p = self.xp, self.p
+        if self.endpoints:
+            with np.errstate(divide="ignore"):
+                log_p, log_q = xp.log(p), xp.log1p(-p)
+        else:
+            log_p, log_q = xp.log(p), xp.log1p(-p)
+        # NOTE: log(0) = −inf is clamped to −100 so a saturated sigmoid still gives a finite loss.
+        floor = p.dtype.type(-100)
+        xp.maximum(log_p, floor, out=log_p)
+        xp.maximum(log_q, floor, out=log_q)
+        return log_p, log_q
 
     def backward(self, gy):
         xp, p, y, w = self.xp, self.p, self.y, self.w
@@ -104,11 +123,21 @@ class BinaryCrossEntropy(Function):
             g = g * w
         gp = gt = None
         if self.needs_input_grad[0]:
-            gp = g * (p - y) / xp.maximum(p * (1 - p), BCE_EPS)
+            gp = _imul(p - y, g)  # g (p − y) / max(d, ε): torch's order of operations
+            gp /= xp.maximum(self.d, p.dtype.type(BCE_EPS))
         if self.needs_input_grad[1]:
-            log_p, log_q = self.logs
-            gt = g * (log_q - log_p)
+            log_p, log_q = self._logs()
+            log_q -= log_p
+            gt = _imul(log_q, g)
         return gp, gt
+
+
+def _imul(a, b):
+    """a · b, in place in ``a`` when the product has a's shape (b broadcasts into it)."""
+    if b.ndim <= a.ndim and all(m == 1 or m == n for m, n in zip(b.shape[::-1], a.shape[::-1])):
+        a *= b
+        return a
+    return a * b
 
 
 class BinaryCrossEntropyWithLogits(Function):

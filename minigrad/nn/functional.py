@@ -127,7 +127,7 @@ def dropout(input, p=0.5, training=True, inplace=False, generator=None):
 
 # ----- losses ----------------------------------------------------------------------------------
 def _same_shape(input, target, fn):
-    if tuple(input.shape) != tuple(target.shape):
+    if input._data.shape != target._data.shape:
         raise ShapeError(f"{fn}: Using a target size ({tuple(target.shape)}) that is different "
                          f"to the input size ({tuple(input.shape)}) is not supported. Please "
                          f"ensure they have the same size.")
@@ -148,13 +148,16 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     target = _float_target(target, input, fn)
     _same_shape(input, target, fn)
     p = input._data
-    # One reduction decides validity: NaN fails both comparisons.
-    if not bool(((p >= 0) & (p <= 1)).all()):
+    # One reduction validates the range: p ∈ [0, 1] ⟺ p(1 − p) ≥ 0, and NaN fails the test.
+    # d = p(1 − p) is also the gradient's denominator, so the Function keeps it.
+    d = (p.dtype.type(1) - p) * p
+    m = d.min() if d.size else d.dtype.type(1)
+    if not m >= 0:
         bad = p[~((p >= 0) & (p <= 1))].ravel()[0]
         raise ValueError(f"{fn}: all elements of input should be between 0 and 1 "
                          f"(found {float(bad)!r})")
     return _ops.BinaryCrossEntropy.apply(input, target, _array_like(weight, input, "weight"),
-                                         reduction)
+                                         d, bool(m == 0), reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",

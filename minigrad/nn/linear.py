@@ -39,7 +39,9 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
-        return ops.Linear.apply(input, self.weight, self.bias)
+        # Straight from the registry: the hot path skips Module.__getattr__.
+        params = self._parameters
+        return ops.Linear.apply(input, params["weight"], params["bias"])
 
     def extra_repr(self):
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

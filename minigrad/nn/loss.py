@@ -23,7 +23,7 @@ class BCELoss(_WeightedLoss):
     """ℓ = −w [y log p + (1 − y) log(1 − p)], each log clamped at −100; p must be in [0, 1]."""
 
     def forward(self, input, target):
-        return F.binary_cross_entropy(input, target, self.weight, self.reduction)
+        return F.binary_cross_entropy(input, target, self._buffers["weight"], self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):

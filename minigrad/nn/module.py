@@ -195,12 +195,16 @@ class Module:
         d["_non_persistent_buffers_set"].discard(name)
 
     def __getattr__(self, name):
-        # Only reached when normal lookup fails: look in the three registries.
+        # Only reached when normal lookup fails: look in the three registries (submodules
+        # first: `self.fc1` inside forward is the common case).
         d = self.__dict__
-        for key in ("_parameters", "_buffers", "_modules"):
-            reg = d.get(key)
-            if reg is not None and name in reg:
-                return reg[name]
+        if "_modules" in d:
+            if name in d["_modules"]:
+                return d["_modules"][name]
+            if name in d["_parameters"]:
+                return d["_parameters"][name]
+            if name in d["_buffers"]:
+                return d["_buffers"][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):

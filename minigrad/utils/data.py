@@ -229,8 +229,9 @@ class DataLoader:
                     # A copy, not a view: an in-place edit of a batch must not reach the dataset.
                     yield tuple(Tensor._wrap(a[start:end].copy()) for a in arrays)
                 else:
+                    # take() is the one-fancy-index gather, without __getitem__'s dispatch.
                     idx = order[start:end]
-                    yield tuple(Tensor._wrap(a[idx]) for a in arrays)
+                    yield tuple(Tensor._wrap(a.take(idx, 0)) for a in arrays)
                 continue
             idx = range(start, end) if order is None else order[start:end].tolist()
             batch = collate([self.dataset[i] for i in idx])
