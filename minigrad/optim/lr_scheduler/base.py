@@ -8,6 +8,7 @@ the sequences agree with torch to float rounding, and where torch has one, ``_ge
 (the spec's formula, used by the deprecated ``step(epoch)``).
 """
 import copy
+import math
 import numbers
 import operator
 import types
@@ -46,9 +47,10 @@ def per_group(name, optimizer, value):
 
 
 def check_real(name, value, low=None, high=None, low_open=False, high_open=False):
-    """ValueError unless ``value`` is a real number in the given (open or closed) interval."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value != value:
-        raise ValueError(f"Expected a real number {name}, but got {value!r}")
+    """ValueError unless ``value`` is a finite real number in the given (open or closed)
+    interval."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"Expected a finite real number {name}, but got {value!r}")
     if low is not None and (value <= low if low_open else value < low):
         bound = f"> {low}" if low_open else f">= {low}"
         raise ValueError(f"Expected {name} {bound}, but got {value}")

@@ -18,6 +18,9 @@ def _momentum_setup(optimizer, base_momentum, max_momentum, last_epoch):
     use_beta1 = "betas" in optimizer.defaults
     base_momentums = per_group("base_momentum", optimizer, base_momentum)
     max_momentums = per_group("max_momentum", optimizer, max_momentum)
+    for name, values in (("base_momentum", base_momentums), ("max_momentum", max_momentums)):
+        for v in values:
+            check_real(name, v, low=0)
     if last_epoch == -1:
         for high, low, group in zip(max_momentums, base_momentums, optimizer.param_groups):
             _set_momentum(group, high, use_beta1)
