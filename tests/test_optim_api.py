@@ -354,3 +354,33 @@ def test_numpy_scalar_hyperparameters(cls):
     opt.param_groups[0]["lr"] = np.float64(0.02)
     opt.step()
     assert p._data.dtype == np.float32 and np.all(np.isfinite(p._data))
+
+
+@pytest.mark.parametrize("cls, kw", RESUME_CASES, ids=[c.__name__ for c, _ in RESUME_CASES])
+def test_device_trajectory_matches_cpu(device, cls, kw):
+    rng = np.random.default_rng(0)
+    init = rng.normal(size=(4, 3))
+    grads = rng.normal(size=(6, 4, 3))
+    results = []
+    for dev in ("cpu", device):
+        p = minigrad.tensor(init, requires_grad=True).detach().to(dev).requires_grad_()
+        opt = cls([p], **kw)
+        with optim.trace(opt) as tr:
+            for g in grads:
+                p.grad = minigrad.tensor(g).to(dev)
+                opt.step()
+        assert p.device == minigrad.device(dev)
+        assert isinstance(tr.arrays(0)["update"], np.ndarray)
+        results.append(p.detach().cpu().numpy())
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_grad_of_the_wrong_shape_is_a_shape_error(cls):
+    p = _param((3,))
+    opt = cls([p], lr=0.1)
+    p.grad = minigrad.ones(1, dtype=minigrad.float64)  # would broadcast silently
+    before = p.detach().numpy().copy()
+    with pytest.raises(minigrad.ShapeError, match=r"\(3,\).*\(1,\)"):
+        opt.step()
+    np.testing.assert_array_equal(p.detach().numpy(), before)

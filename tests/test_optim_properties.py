@@ -111,7 +111,8 @@ def test_adagrad_effective_rate_never_increases(grads, lr_decay, wd, init):
         # without decay the observed |Δθ / g| is that rate
         for (_, e), rate in zip(tr.entries(0), rates):
             ok = e["grad"] != 0
-            np.testing.assert_allclose(-e["effective_step"][ok], rate[ok], rtol=1e-12)
+            # (Δθ is a difference of two θ values: relative rounding grows as Δθ shrinks)
+            np.testing.assert_allclose(-e["effective_step"][ok], rate[ok], rtol=1e-8)
 
 
 def _regression_problem():

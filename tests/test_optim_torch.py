@@ -164,3 +164,30 @@ def test_state_dict_layout_matches_torch():
             assert tg[k] == v, k
     for i in sd["state"]:
         assert sorted(sd["state"][i]) == sorted(tsd["state"][i])
+
+
+@pytest.mark.parametrize("name, kw", [("SGD", dict(lr=0.1, momentum=0.9)),
+                                      ("Adam", dict(lr=0.01, amsgrad=True)),
+                                      ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
+                                      ("Adagrad", dict(lr=0.1, lr_decay=0.01))])
+def test_resume_from_a_torch_state_dict(name, kw):
+    # torch trains 5 steps; minigrad loads torch's state_dict and both continue identically
+    init, batches = _problem()
+    theirs = [torch.tensor(a.copy(), requires_grad=True) for a in init]
+    topt = getattr(torch.optim, name)(theirs, **kw)
+    for t in range(5):
+        topt.zero_grad()
+        _mlp_loss(torch, theirs, torch.tensor(batches[t % 4][0]),
+                  torch.tensor(batches[t % 4][1])).backward()
+        topt.step()
+    ours = [minigrad.tensor(p.detach().numpy().copy(), requires_grad=True) for p in theirs]
+    opt = getattr(optim, name)(ours, lr=123.0)
+    opt.load_state_dict(topt.state_dict())
+    assert opt.param_groups[0]["lr"] == kw["lr"]
+    for t in range(5, 15):
+        x, y = batches[t % 4]
+        for lib, o, params in ((minigrad, opt, ours), (torch, topt, theirs)):
+            o.zero_grad()
+            _mlp_loss(lib, params, lib.tensor(x), lib.tensor(y)).backward()
+            o.step()
+    assert max_rel_deviation(ours, theirs) <= TOL

@@ -1,6 +1,6 @@
 """Adagrad: the update rule as one function over arrays, and the torch-shaped class around it."""
 from minigrad.optim.optimizer import (Optimizer, array_module, check_lr, check_nonneg,
-                                      effective_grad)
+                                      effective_grad, grad_of)
 from minigrad.tensor import Tensor
 
 
@@ -73,12 +73,13 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                grad = grad_of(p)  # checked before any state changes
                 state = self.state[p]
                 if not state:  # a parameter added by add_param_group after construction
                     self._init_state(p, group)
                 state["step"] += 1
                 adagrad_update(
-                    p._data, p.grad._data, state["sum"]._data, step=state["step"],
+                    p._data, grad, state["sum"]._data, step=state["step"],
                     lr=float(group["lr"]), lr_decay=float(group["lr_decay"]),
                     weight_decay=float(group["weight_decay"]), eps=float(group["eps"]),
                     maximize=group["maximize"],

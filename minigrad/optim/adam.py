@@ -1,8 +1,8 @@
 """Adam: the update rule as one function over arrays, and the torch-shaped class around it."""
 import math
 
-from minigrad.optim.optimizer import (Optimizer, array_module, check_betas, check_lr,
-                                      check_nonneg, effective_grad)
+from minigrad.optim.optimizer import (Optimizer, array_module, check_betas, check_lr, check_nonneg,
+                                      effective_grad, grad_of)
 from minigrad.tensor import Tensor
 
 
@@ -74,9 +74,9 @@ class Adam(Optimizer):
         check_betas(group["betas"])
         check_nonneg("weight_decay", group["weight_decay"])
 
-    def _update(self, p, state, group, record):
+    def _update(self, p, grad, state, group, record):
         beta1, beta2 = map(float, group["betas"])
-        adam_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+        adam_update(p._data, grad, state["exp_avg"]._data, state["exp_avg_sq"]._data,
                     state["max_exp_avg_sq"]._data if group["amsgrad"] else None,
                     step=state["step"], lr=float(group["lr"]), beta1=beta1, beta2=beta2,
                     eps=float(group["eps"]), weight_decay=float(group["weight_decay"]),
@@ -91,6 +91,7 @@ class Adam(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                grad = grad_of(p)  # checked before any state changes
                 state = self.state[p]
                 if not state:
                     state["step"] = 0.0
@@ -100,7 +101,7 @@ class Adam(Optimizer):
                     state["max_exp_avg_sq"] = Tensor._wrap(
                         array_module(p._data).zeros_like(p._data))
                 state["step"] += 1
-                self._update(p, state, group,
+                self._update(p, grad, state, group,
                              None if records is None else records.setdefault(p, {}))
                 p._version += 1
         return loss

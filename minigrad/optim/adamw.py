@@ -39,9 +39,9 @@ class AdamW(Adam):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          amsgrad=amsgrad, maximize=maximize)
 
-    def _update(self, p, state, group, record):
+    def _update(self, p, grad, state, group, record):
         beta1, beta2 = map(float, group["betas"])
-        adamw_update(p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+        adamw_update(p._data, grad, state["exp_avg"]._data, state["exp_avg_sq"]._data,
                      state["max_exp_avg_sq"]._data if group["amsgrad"] else None,
                      step=state["step"], lr=float(group["lr"]), beta1=beta1, beta2=beta2,
                      eps=float(group["eps"]), weight_decay=float(group["weight_decay"]),

@@ -12,6 +12,7 @@ from collections import OrderedDict, defaultdict
 import numpy as np
 
 from minigrad import backend
+from minigrad.ops.linalg import ShapeError
 from minigrad.tensor import Tensor
 
 
@@ -71,6 +72,16 @@ def _hooked_step(step):
 def array_module(arr):
     """NumPy for host arrays (the fast, common case), else what the backend says."""
     return np if type(arr) is np.ndarray else backend.get_array_module(arr)
+
+
+def grad_of(p):
+    """``p``'s gradient array, checked against ``p``'s shape: a broadcastable mismatch (a grad
+    of shape (1,) for a (3,) parameter) would otherwise update with the wrong values silently."""
+    g = p.grad._data
+    if g.shape != p._data.shape:
+        raise ShapeError(f"parameter of shape {tuple(p.shape)} has a gradient of shape "
+                         f"{tuple(g.shape)}")
+    return g
 
 
 def effective_grad(xp, param, grad, weight_decay, maximize):
@@ -337,6 +348,9 @@ def _load_value(name, value, p, key):
     if isinstance(value, Tensor):
         value = value._data
     is_array = backend.is_array(value) or type(value).__module__.split(".")[0] == "cupy"
+    if not is_array and hasattr(value, "__array__"):  # e.g. a CPU torch tensor
+        value = np.asarray(value)
+        is_array = True
     if name == "step":
         if is_array:
             if value.size != 1:

@@ -1,6 +1,6 @@
 """RMSprop: the update rule as one function over arrays, and the torch-shaped class around it."""
 from minigrad.optim.optimizer import (Optimizer, array_module, check_lr, check_nonneg,
-                                      check_unit_interval, effective_grad)
+                                      check_unit_interval, effective_grad, grad_of)
 from minigrad.tensor import Tensor
 
 
@@ -81,6 +81,7 @@ class RMSprop(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                grad = grad_of(p)  # checked before any state changes
                 state = self.state[p]
                 xp = array_module(p._data)
                 if not state:
@@ -92,7 +93,7 @@ class RMSprop(Optimizer):
                     state["grad_avg"] = Tensor._wrap(xp.zeros_like(p._data))
                 state["step"] += 1
                 rmsprop_update(
-                    p._data, p.grad._data, state["square_avg"]._data,
+                    p._data, grad, state["square_avg"]._data,
                     state["grad_avg"]._data if centered else None,
                     state["momentum_buffer"]._data if momentum > 0 else None,
                     lr=float(group["lr"]), alpha=float(group["alpha"]), eps=float(group["eps"]),

@@ -1,6 +1,6 @@
 """SGD: the update rule as one function over arrays, and the torch-shaped class around it."""
 from minigrad.optim.optimizer import (Optimizer, array_module, check_lr, check_nonneg,
-                                      effective_grad)
+                                      effective_grad, grad_of)
 from minigrad.tensor import Tensor
 
 
@@ -82,10 +82,11 @@ class SGD(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
+                grad = grad_of(p)  # checked before any state changes
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
                 new_buf = sgd_update(
-                    p._data, p.grad._data, None if buf is None else buf._data,
+                    p._data, grad, None if buf is None else buf._data,
                     lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                     nesterov=nesterov, maximize=maximize,
                     record=None if records is None else records.setdefault(p, {}))
