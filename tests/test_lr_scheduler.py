@@ -3,7 +3,7 @@ properties the spec promises. Pure Python: the optimizers hold one dummy paramet
 import math
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from minigrad.optim import lr_scheduler as S

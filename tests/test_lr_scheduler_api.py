@@ -24,6 +24,17 @@ class Halving:
         return 0.5 ** (e // 4)
 
 
+class Shrinking:
+    """A scale_fn whose output depends on its own state: resuming must restore that state."""
+
+    def __init__(self):
+        self.scale = 1.0
+
+    def __call__(self, x):
+        self.scale *= 0.97
+        return self.scale
+
+
 FACTORIES = {
     "StepLR": lambda o: S.StepLR(o, step_size=3, gamma=0.5),
     "MultiStepLR": lambda o: S.MultiStepLR(o, milestones=[2, 7, 7, 11], gamma=0.5),
@@ -35,6 +46,8 @@ FACTORIES = {
     "CosineAnnealingWarmRestarts": lambda o: S.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2),
     "CyclicLR": lambda o: S.CyclicLR(o, base_lr=[0.01, 0.02], max_lr=0.1, step_size_up=3,
                                      step_size_down=5, mode="triangular2"),
+    "CyclicLR(scale_fn)": lambda o: S.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=4,
+                                               scale_fn=Shrinking(), scale_mode="iterations"),
     "OneCycleLR": lambda o: S.OneCycleLR(o, max_lr=[0.1, 0.2], total_steps=30, pct_start=0.25,
                                          three_phase=True),
     "LambdaLR": lambda o: S.LambdaLR(o, Halving()),

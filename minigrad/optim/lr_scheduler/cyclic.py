@@ -4,10 +4,10 @@ Both may cycle momentum opposite to the lr: the group's 'momentum' (SGD, RMSprop
 its 'betas' for Adam-family optimizers.
 """
 import math
-import types
 
 from minigrad.optim.lr_scheduler.base import (LRScheduler, check_int, check_optimizer,
-                                              check_real, per_group)
+                                              check_real, lambdas_state, load_lambdas_state,
+                                              per_group)
 
 
 def _momentum_setup(optimizer, base_momentum, max_momentum, last_epoch):
@@ -122,17 +122,15 @@ class CyclicLR(LRScheduler):
     def state_dict(self):
         state = super().state_dict()
         fn = self._scale_fn_custom
-        keep = fn is not None and not isinstance(fn, types.FunctionType) and hasattr(
-            fn, "__dict__")
-        state["_scale_fn_custom"] = dict(fn.__dict__) if keep else None
+        state["_scale_fn_custom"] = None if fn is None else lambdas_state([fn])[0]
         return state
 
     def load_state_dict(self, state_dict):
         state = dict(state_dict)
         fn_state = state.pop("_scale_fn_custom", None)
         super().load_state_dict(state)
-        if fn_state is not None and self._scale_fn_custom is not None:
-            self._scale_fn_custom.__dict__.update(fn_state)
+        if self._scale_fn_custom is not None:
+            load_lambdas_state([self._scale_fn_custom], [fn_state])
 
 
 def _anneal_cos(start, end, pct):
