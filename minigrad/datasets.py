@@ -6,6 +6,7 @@ CrossEntropyLoss. ``as_tensor=True`` returns minigrad Tensors instead of NumPy a
 ``seed`` always gives the same data.
 """
 import math
+import numbers
 
 import numpy as np
 
@@ -15,7 +16,7 @@ __all__ = ["linear2d", "moons", "circles", "spirals"]
 def _check(n, noise=0.0):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be an int >= 1, got {n!r}")
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) \
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) \
             or not math.isfinite(noise) or noise < 0:
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
 

@@ -115,6 +115,16 @@ def test_bce_shape_mismatch_names_both_shapes():
         nn.BCELoss()(minigrad.rand(32, 1), minigrad.rand(32))
 
 
+def test_weights_must_broadcast_to_the_input():
+    with pytest.raises(ValueError, match=r"weight of shape \(3,\).*\(4, 2\)"):
+        F.binary_cross_entropy(minigrad.rand(4, 2), minigrad.rand(4, 2), weight=minigrad.ones(3))
+    with pytest.raises(ValueError, match="pos_weight"):
+        nn.BCEWithLogitsLoss(pos_weight=minigrad.ones(5))(minigrad.rand(4, 2), minigrad.rand(4, 2))
+    out = F.binary_cross_entropy(minigrad.rand(4, 2), minigrad.rand(4, 2), weight=[1.0, 2.0],
+                                 reduction="none")
+    assert out.shape == (4, 2)
+
+
 def test_unknown_reduction_is_rejected():
     with pytest.raises(ValueError, match="'avg'"):
         nn.BCELoss(reduction="avg")

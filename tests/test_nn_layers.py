@@ -79,6 +79,7 @@ def test_linear_rejects_bad_shapes_and_features():
         nn.Linear(-1, 2)
     with pytest.raises(ValueError, match="out_features"):
         nn.Linear(2, 1.5)
+    assert nn.Linear(np.int64(3), np.int32(2)).weight.shape == (2, 3)
 
 
 @pytest.mark.parametrize("layer", [nn.ReLU(), nn.LeakyReLU(0.1), nn.Sigmoid(), nn.Tanh(),
@@ -112,9 +113,10 @@ def test_dropout_module_train_and_eval():
     d.eval()
     assert d(x) is x
     assert repr(d) == "Dropout(p=0.25, inplace=False)"
-    for bad in (-0.5, 1.5, float("nan")):
+    for bad in (-0.5, 1.5, float("nan"), "0.5", None):
         with pytest.raises(ValueError, match="between 0 and 1"):
             nn.Dropout(bad)
+    assert nn.Dropout(np.float32(0.5)).p == 0.5
 
 
 def test_dropout_is_seeded_and_gradient_flows():

@@ -3,6 +3,7 @@
 The functions validate their arguments and call one Function from ``minigrad.ops`` or
 ``minigrad.nn._ops``; the math lives there, next to its gradient.
 """
+import numbers
 import warnings
 
 import numpy as np
@@ -30,16 +31,31 @@ def _check_reduction(reduction):
                          f"(expected one of {', '.join(_ops.REDUCTIONS)})")
 
 
-def _array_like(value, ref, name):
-    """An optional weight as an array on ``ref``'s device, in ``ref``'s dtype."""
+def _array_like(value, ref, name, broadcast=False):
+    """An optional weight as an array on ``ref``'s device, in ``ref``'s dtype; with
+    ``broadcast`` it must broadcast to ``ref``'s shape (as torch's BCE weights do)."""
     if value is None:
         return None
     if isinstance(value, Tensor):
         arr = value._data
     else:
-        arr = np.asarray(value, dtype=ref._data.dtype)
-    xp = ref._xp()
-    return xp.asarray(arr, dtype=ref._data.dtype)
+        try:
+            arr = np.asarray(value, dtype=ref._data.dtype)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"{name} must be a Tensor or numbers, got {type(value).__name__}: "
+                            f"{e}") from None
+    if broadcast:
+        try:
+            ok = np.broadcast_shapes(arr.shape, ref.shape) == tuple(ref.shape)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ShapeError(f"{name} of shape {tuple(arr.shape)} does not broadcast to the "
+                             f"input shape {tuple(ref.shape)}")
+    if type(arr) is np.ndarray and arr.dtype == ref._data.dtype and ref._xp() is np:
+        return arr
+    from minigrad import backend
+    return backend.to_device(arr, ref.device).astype(ref._data.dtype, copy=False)
 
 
 # ----- layers and activations ------------------------------------------------------------------
@@ -108,7 +124,7 @@ def dropout(input, p=0.5, training=True, inplace=False, generator=None):
     The mask is drawn on the host from the seeded generator, so a seed gives the same mask on
     every device.
     """
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0:
         return input
@@ -156,8 +172,8 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
         bad = p[~((p >= 0) & (p <= 1))].ravel()[0]
         raise ValueError(f"{fn}: all elements of input should be between 0 and 1 "
                          f"(found {float(bad)!r})")
-    return _ops.BinaryCrossEntropy.apply(input, target, _array_like(weight, input, "weight"),
-                                         d, bool(m == 0), reduction)
+    w = _array_like(weight, input, "weight", broadcast=True)
+    return _ops.BinaryCrossEntropy.apply(input, target, w, d, bool(m == 0), reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
@@ -169,8 +185,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     target = _float_target(target, input, fn)
     _same_shape(input, target, fn)
     return _ops.BinaryCrossEntropyWithLogits.apply(
-        input, target, _array_like(weight, input, "weight"),
-        _array_like(pos_weight, input, "pos_weight"), reduction)
+        input, target, _array_like(weight, input, "weight", broadcast=True),
+        _array_like(pos_weight, input, "pos_weight", broadcast=True), reduction)
 
 
 def _pointwise(op, input, target, reduction, fn):

@@ -1,5 +1,6 @@
 """Linear, and the shape-only layers Identity and Flatten."""
 import math
+import numbers
 
 from minigrad import ops
 from minigrad.creation import empty
@@ -8,8 +9,9 @@ from minigrad.nn.module import Module, Parameter
 
 
 def _check_features(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
         raise ValueError(f"Linear: {name} must be a non-negative int, got {value!r}")
+    return int(value)
 
 
 class Linear(Module):
@@ -20,8 +22,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        _check_features(in_features, "in_features")
-        _check_features(out_features, "out_features")
+        in_features = _check_features(in_features, "in_features")
+        out_features = _check_features(out_features, "out_features")
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(empty((out_features, in_features), dtype=dtype, device=device))
