@@ -28,17 +28,24 @@ for _name in ("exp log log1p sqrt abs sin cos tanh sigmoid relu sum mean max min
 
 def where(condition, input, other):
     """Elements of ``input`` where ``condition`` holds, else of ``other`` (differentiable)."""
+    from minigrad.tensor_methods import _operand
     if not isinstance(condition, Tensor):
         condition = tensor(condition, dtype=bool)
     if condition._data.dtype.kind != "b":
         condition = condition.bool()
-    cond = condition._data
-    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+    if isinstance(input, Tensor):
+        input, other = _operand(input, other)
+    elif isinstance(other, Tensor):
+        other, input = _operand(other, input)
+    else:
         raise TypeError("where: at least one of input/other must be a Tensor")
+    if input is None:
+        raise TypeError("where: input and other must be tensors or numbers")
     ref = input if isinstance(input, Tensor) else other
-    def val(v):
+
+    def val(v):  # a Python number takes the tensor's dtype, as in torch
         return v if isinstance(v, Tensor) else ref._xp().asarray(v, dtype=ref._data.dtype)
-    return _ops.Where.apply(Tensor._wrap(cond), val(input), val(other))
+    return _ops.Where.apply(condition, val(input), val(other))
 
 
 def _tensors(tensors, what):

@@ -30,14 +30,24 @@ def _operand(self, other):
     return None, None
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
 def _promote(a, b):
-    """A floating tensor meeting an integer/bool one keeps its float dtype, as in torch
-    (NumPy would turn int64 + float32 into float64)."""
-    fa, fb = a._data.dtype.kind == "f", b._data.dtype.kind == "f"
-    if fa and not fb:
-        return a, b.to(a.dtype)
-    if fb and not fa:
+    """torch's promotion where it differs from NumPy's (only reached when dtypes differ):
+    a floating tensor meeting an integer/bool one keeps its float dtype (NumPy: int64 + float32
+    is float64), and a 0-d tensor does not widen a dimensioned one of its category."""
+    ca, cb = _CATEGORY.get(a._data.dtype.kind, 3), _CATEGORY.get(b._data.dtype.kind, 3)
+    if ca != cb:
+        if ca == 2:
+            return a, b.to(a.dtype)
+        if cb == 2:
+            return a.to(b.dtype), b
+        return a, b
+    if a._data.ndim == 0 and b._data.ndim:
         return a.to(b.dtype), b
+    if b._data.ndim == 0 and a._data.ndim:
+        return a, b.to(a.dtype)
     return a, b
 
 
@@ -136,6 +146,8 @@ def _compare(ufunc_name):
             try:
                 o = np.asarray(other)
             except Exception:
+                return NotImplemented
+            if o.dtype.kind not in "biuf":  # None, strings, objects: not comparable
                 return NotImplemented
         return Tensor._wrap(_result(getattr(self._xp(), ufunc_name)(self._data, o)))
     return method

@@ -155,7 +155,8 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
             if t.grad_fn is None:
                 entry = leaf_grads.get(id(t))
                 if entry is not None:
-                    captured[i] = entry[1] if entry[2] else entry[1].copy()
+                    g = entry[1] if entry[2] else entry[1].copy()
+                    captured[i] = _run_hooks(t, g) if t._hooks else g
         return [None if g is None else _as_array(g) for g in captured]
 
     for t, g, owned in leaf_grads.values():

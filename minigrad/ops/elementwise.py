@@ -80,6 +80,8 @@ class Pow(Function):
         c = self.c
         if c == 2:
             return gy * (self.x + self.x), None
+        if c == 0:  # NOTE: d/dx x**0 is 0 everywhere, also at x = 0 (where c·x**-1 is NaN)
+            return self.xp.zeros_like(gy * self.x), None
         return gy * (c * self.x ** (c - 1)), None
 
 
