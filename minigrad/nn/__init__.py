@@ -6,7 +6,8 @@ from minigrad.nn.dropout import Dropout
 from minigrad.nn.linear import Flatten, Identity, Linear
 from minigrad.nn.loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss,
                               NLLLoss)
-from minigrad.nn.module import Module, Parameter
+from minigrad.nn.module import Module
+from minigrad.nn.parameter import Parameter
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "Identity",
            "Flatten", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax",

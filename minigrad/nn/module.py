@@ -1,58 +1,18 @@
-"""Module and Parameter: the containers that hold a model's state and find it by attribute name.
+"""Module: the container that holds a model's state and finds it by attribute name.
 
 A Module registers what is assigned to it: a ``Parameter`` goes into ``_parameters``, a Module
 into ``_modules``, a tensor given to ``register_buffer`` into ``_buffers``, each in assignment
 order. Everything else (``parameters()``, ``state_dict()``, ``to()``, ``repr``) walks those three
 ordered dicts, so names and order match torch's (``fc1.weight``, ``fc1.bias``, ``fc2.weight``...).
 """
-from collections import OrderedDict, namedtuple
-
-import numpy as np
+from collections import OrderedDict
 
 from minigrad import backend, dtypes
-from minigrad.autograd import no_grad
-from minigrad.ops.linalg import ShapeError
-from minigrad.tensor import Tensor, _to_array
+from minigrad.nn import state
+from minigrad.nn.parameter import Parameter
+from minigrad.tensor import Tensor
 
-__all__ = ["Module", "Parameter"]
-
-
-class Parameter(Tensor):
-    """A Tensor that a Module registers as trainable state (``requires_grad=True`` by default).
-
-    Built from a Tensor it shares that tensor's storage, as torch's does.
-    """
-    __slots__ = ()
-
-    def __init__(self, data=None, requires_grad=True):
-        if data is None:
-            data = np.empty(0, dtype=np.float32)
-        arr = data._data if isinstance(data, Tensor) else _to_array(data)
-        super().__init__(arr, requires_grad=requires_grad)
-
-    def __repr__(self):
-        return "Parameter containing:\n" + super().__repr__()
-
-    def __reduce_ex__(self, protocol):
-        # Tensor keeps its state in __slots__; rebuild through __init__ so pickle/deepcopy give
-        # a Parameter with the same values and requires_grad.
-        return (Parameter, (backend.to_host(self._data).copy(), self._requires_grad))
-
-    def __deepcopy__(self, memo):
-        p = Parameter(self._data.copy(), self._requires_grad)
-        if self.grad is not None:
-            p.grad = Tensor._wrap(self.grad._data.copy())
-        memo[id(self)] = p
-        return p
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
+__all__ = ["Module", "Parameter"]  # Parameter is re-exported: it lives in nn/parameter.py
 
 
 class _RemovableHandle:
@@ -82,23 +42,6 @@ def _addindent(s, n):
     if len(lines) == 1:
         return s
     return lines[0] + "\n" + "\n".join(" " * n + line for line in lines[1:])
-
-
-def _as_array(value, key):
-    """A state_dict value (minigrad Tensor, NumPy array, anything array-like) as an array."""
-    if isinstance(value, Tensor):
-        return value._data
-    if backend.is_array(value):
-        return value
-    try:
-        arr = np.asarray(value)
-    except Exception as e:  # e.g. a torch tensor that requires grad
-        raise TypeError(f"state_dict value for '{key}' cannot be read as an array "
-                        f"({type(value).__name__}): {e}") from None
-    if arr.dtype == object or arr.dtype.kind not in "biuf":
-        raise TypeError(f"state_dict value for '{key}' is not numeric "
-                        f"(got {type(value).__name__} of {arr.dtype})")
-    return arr
 
 
 class Module:
@@ -447,46 +390,7 @@ class Module:
         Everything is checked before anything is written, so an error leaves the module as it
         was. Returns ``(missing_keys, unexpected_keys)``.
         """
-        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
-        own = OrderedDict(self._state_items())
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict.keys() if k not in own]
-        errors = []
-        if strict:
-            if unexpected:
-                errors.append("Unexpected key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in unexpected) + ". ")
-            if missing:
-                errors.append("Missing key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in missing) + ". ")
-        staged = []
-        size_errors = []
-        for key, t in own.items():
-            if key not in state_dict:
-                continue
-            arr = _as_array(state_dict[key], key)
-            if tuple(arr.shape) != tuple(t.shape):
-                size_errors.append(f"size mismatch for {key}: copying a param with shape "
-                                   f"{tuple(arr.shape)} from checkpoint, the shape in current "
-                                   f"model is {tuple(t.shape)}.")
-                continue
-            # NOTE: values are cast to the parameter's dtype and moved to its device, as
-            # torch's copy_ does; the cast happens here so that writing cannot fail later.
-            arr = backend.to_device(arr, t.device)
-            staged.append((t, arr.astype(t._data.dtype, copy=False)))
-        if size_errors:
-            raise ShapeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t"
-                             + "\n\t".join(errors + size_errors))
-        if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {self._get_name()}:\n\t"
-                               + "\n\t".join(errors))
-        with no_grad():
-            for t, arr in staged:
-                if arr is not t._data:
-                    t._data[...] = arr
-                    t._version += 1
-        return _IncompatibleKeys(missing, unexpected)
+        return state.load_state_dict(self, state_dict, strict)
 
     # ----- repr -------------------------------------------------------------------------------
     def _get_name(self):
