@@ -171,7 +171,7 @@ def _read_header(data, name):
                                  f"{n} does not fit a {len(data)}-byte file)")
     try:
         header = json.loads(data[8:8 + n])
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise SerializationError(f"{name}: corrupted file: the header is not valid JSON") \
             from None
     if not isinstance(header, dict):
@@ -215,6 +215,9 @@ def loads(data, map_location=None, name="<bytes>"):
         return Tensor._wrap(arr if dev is None else backend.to_device(arr, dev))
     try:
         return _decode(json.loads(doc_text), arrays, to_tensor, {})
+    except RecursionError:
+        raise SerializationError(f"{name}: corrupted file: the document is nested too "
+                                 "deeply") from None
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise SerializationError(f"{name}: corrupted file: {e}") from None
 

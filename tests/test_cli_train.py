@@ -148,3 +148,28 @@ def test_lr_find_command(tmp_path):
     assert out[0].startswith("LR range test (adam, ")
     assert re.fullmatch(r"Suggested lr: [\d.e+-]+", out[1]), out[1]
     _png(tmp_path / "runs" / "lr-find-1" / "lr_find.png")
+
+
+def test_without_matplotlib_a_one_line_hint_replaces_the_plot(tmp_path, monkeypatch, capsys):
+    from minigrad.cli import main
+    for mod in ("matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg"):
+        monkeypatch.setitem(sys.modules, mod, None)
+    assert main(["train", "--epochs", "2", "--samples", "64", "--quiet",
+                 "--out", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "(no plot: matplotlib is not installed; install it for PNG plots: " \
+        "pip install 'minigrad[plot]')"
+    assert not (tmp_path / "r" / "loss.png").exists()
+    assert (tmp_path / "r" / "history.json").exists()
+
+
+def test_non_finite_loss_is_a_one_line_error(tmp_path):
+    # Adam with an absurd lr: weights ~1e30, the second layer overflows to inf - inf = nan.
+    proc = _cli(tmp_path, "train", "--optimizer", "adam", "--lr", "1e30", "--epochs", "3",
+                "--dataset", "moons", "--hidden", "10,10", "--samples", "64", "--quiet",
+                "--out", "r", ok=False)
+    assert proc.returncode == 2
+    assert "loss is nan" in proc.stderr.lower() and "epoch 1, step" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert (tmp_path / "r" / "history.json").exists()
+    assert not (tmp_path / "r" / "last.safetensors").exists()

@@ -214,6 +214,24 @@ def test_document_referencing_a_missing_tensor(tmp_path):
         minigrad.load(tmp_path / "x")
 
 
+@pytest.mark.parametrize("doc", [{"__tuple__": 5}, {"__dict__": [[1]]}, {"__float__": "x"},
+                                 {"__dict__": [[[1, 2], 3]]}, {"a": {"__tensor__": 7}}])
+def test_forged_documents_with_valid_checksum_are_rejected(tmp_path, doc):
+    _forge(tmp_path / "x", doc, {})
+    with pytest.raises(SerializationError, match="corrupted"):
+        minigrad.load(tmp_path / "x")
+
+
+def test_deeply_nested_document_is_rejected(tmp_path):
+    from safetensors.numpy import save as st_save
+    text = "[" * 100_000 + "]" * 100_000
+    meta = {"format": "minigrad", "format_version": "1", "minigrad": text,
+            "sha256": serialization._checksum(text, {})}
+    (tmp_path / "x").write_bytes(st_save({}, metadata=meta))
+    with pytest.raises(SerializationError, match="x"):
+        minigrad.load(tmp_path / "x")
+
+
 def test_tampered_document_fails_checksum(tmp_path):
     _forge(tmp_path / "x", {"lr": 0.1}, {"w": np.zeros(2, np.float32)}, fix_sum=False)
     with pytest.raises(SerializationError, match="checksum"):

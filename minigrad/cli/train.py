@@ -9,6 +9,8 @@ import json
 import os
 import sys
 
+import numpy as np
+
 from minigrad.cli import CLIError
 from minigrad.train import factory
 
@@ -255,7 +257,7 @@ def _read_resume(path):
 # ----- the command --------------------------------------------------------------------------
 
 def run(args):
-    from minigrad.train import Checkpoint, EarlyStopping, evaluate, fit
+    from minigrad.train import Checkpoint, EarlyStopping, NonFiniteLossError, evaluate, fit
     device = check_device(args.device)
     ckpt, base = _read_resume(args.resume) if args.resume else (None, None)
     config = resolve(args, base)
@@ -270,11 +272,21 @@ def run(args):
     if config["early_stopping"]:
         callbacks.append(EarlyStopping(monitor=monitor, patience=config["early_stopping"]))
     callbacks.append(Checkpoint(out, monitor=monitor, extra={"config": config}))
-    history = fit(parts["model"], parts["loss_fn"], parts["optimizer"], parts["train"],
-                  epochs=config["epochs"], val_loader=parts["val"], scheduler=parts["scheduler"],
-                  callbacks=callbacks, accumulate=config["accumulate"],
-                  clip_grad_norm=config["clip_grad_norm"], device=device,
-                  progress=not args.no_progress, verbose=not args.quiet, resume=ckpt)
+    try:
+        # NOTE: numpy's overflow warnings would add lines to stderr; a NaN/Inf loss is
+        # reported by fit instead, as one clear error.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                history = fit(parts["model"], parts["loss_fn"], parts["optimizer"],
+                          parts["train"], epochs=config["epochs"], val_loader=parts["val"],
+                          scheduler=parts["scheduler"], callbacks=callbacks,
+                          accumulate=config["accumulate"],
+                          clip_grad_norm=config["clip_grad_norm"], device=device,
+                          progress=not args.no_progress, verbose=not args.quiet,
+                          resume=ckpt)
+    except NonFiniteLossError as e:
+        # Keep what was learned about the failure: the completed epochs' history.
+        write_json(os.path.join(out, "history.json"), e.history.to_dict())
+        raise CLIError(f"{e} (history so far in {out})") from None
     from minigrad.utils.data import DataLoader, TensorDataset
     everything = DataLoader(TensorDataset(*parts["X"]), batch_size=4096)
     final = evaluate(parts["model"], parts["loss_fn"], everything, device=device)

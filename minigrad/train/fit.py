@@ -189,7 +189,13 @@ def fit(model, loss_fn, optimizer, train_loader, *, epochs, val_loader=None, sch
             if pending == 0:
                 optimizer.zero_grad()
             out = model(x)
-            loss = loss_fn(out, y)
+            try:
+                loss = loss_fn(out, y)
+            except (ValueError, RuntimeError) as e:
+                # A loss that validates its input (BCELoss) rejects NaN outputs itself.
+                if bool(out._xp().isfinite(out._data).all()):
+                    raise
+                raise NonFiniteLossError(epoch, i + 1, float("nan"), run.history) from e
             # NOTE: raw 0-d arrays are kept, not floats: no device sync in the loop.
             losses.append(loss._data)
             if metrics:
@@ -234,7 +240,8 @@ def fit(model, loss_fn, optimizer, train_loader, *, epochs, val_loader=None, sch
         train_loss = sum(step_losses.tolist()) / len(step_losses)
         epoch_metrics = {}
         if "accuracy" in metrics and count:
-            epoch_metrics["accuracy"] = int(sum(int(c) for c in correct)) / count
+            epoch_metrics["accuracy"] = int(xp.stack([xp.asarray(c) for c in correct]).sum()) \
+                / count
         val_loss = val_acc = None
         if val_loader is not None:
             ev = evaluate(model, loss_fn, val_loader, metrics=metrics, device=dev)
