@@ -384,3 +384,8 @@ def test_grad_of_the_wrong_shape_is_a_shape_error(cls):
     with pytest.raises(minigrad.ShapeError, match=r"\(3,\).*\(1,\)"):
         opt.step()
     np.testing.assert_array_equal(p.detach().numpy(), before)
+
+
+def test_hyperparameters_are_checked_before_params():
+    with pytest.raises(ValueError, match="learning rate: -1"):
+        optim.SGD([], lr=-1)

@@ -182,6 +182,7 @@ class Optimizer:
         self._step_pre_hooks = OrderedDict()
         self._step_post_hooks = OrderedDict()
         self._records = None  # parameter -> dict, filled with intermediates while traced
+        self._validate_group(self.defaults)  # bad hyperparameters first, as torch reports them
         if isinstance(params, (Tensor, set, frozenset)):
             _check_group_params(params, "params")
         try:
@@ -191,7 +192,6 @@ class Optimizer:
                             f"{type(params).__name__}") from None
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
-        self._validate_group(self.defaults)
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         for group in groups:
