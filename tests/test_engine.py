@@ -434,3 +434,11 @@ def test_backward_on_device(device):
     (x * x).sum().backward()
     assert x.grad.device == minigrad.device(device)
     np.testing.assert_allclose(x.grad.cpu().numpy(), [2.0, 4.0])
+
+
+def test_leaf_hooks_also_apply_in_autograd_grad():
+    x = leaf([1.0, 2.0])
+    x.register_hook(lambda g: g * 2)
+    (g,) = minigrad.autograd.grad((x * 3).sum(), x)
+    np.testing.assert_allclose(g.numpy(), [6.0, 6.0])
+    assert x.grad is None

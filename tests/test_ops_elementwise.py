@@ -299,3 +299,57 @@ def test_forward_helper_detects_a_wrong_op():
     # the checker itself must be able to fail
     with pytest.raises(AssertionError):
         check_forward(lambda t: t.exp(), np.expm1, [np.ones(3)])
+
+
+def test_pow_zero_exponent_gradient_is_zero_even_at_zero():
+    x = minigrad.tensor([0.0, 2.0], dtype=minigrad.float64, requires_grad=True)
+    (x ** 0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+    if torch is not None:
+        t = torch.tensor([0.0, 2.0], dtype=torch.float64, requires_grad=True)
+        (t ** 0).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+# dtype of a binary op on two tensors, as torch promotes: (a, b) -> result
+PROMOTIONS = [
+    (("float32", 1), ("int64", 1), "float32"),
+    (("int32", 1), ("float16", 1), "float16"),
+    (("float32", 1), ("float64", 0), "float32"),   # a 0-d tensor does not widen
+    (("float64", 0), ("float16", 1), "float16"),
+    (("int32", 1), ("int64", 0), "int32"),
+    (("int64", 1), ("float64", 0), "float64"),     # higher category: the 0-d dtype
+    (("float32", 1), ("float64", 1), "float64"),
+    (("bool", 1), ("int32", 1), "int32"),
+]
+
+
+@pytest.mark.parametrize("a, b, expected", PROMOTIONS)
+@pytest.mark.parametrize("op", ["add", "mul", "sub", "maximum", "where"])
+def test_dtype_promotion_follows_torch(a, b, expected, op):
+    if op == "sub" and a[0] == "bool":
+        pytest.skip("torch does not subtract bool tensors")
+    def make(m, spec):
+        name, nd = spec
+        vals = [1, 2] if nd else 1
+        return m.tensor(vals, dtype=getattr(m, name))
+
+    def run(m):
+        x, y = make(m, a), make(m, b)
+        if op == "where":
+            return m.where(m.tensor([True, False]), x, y)
+        return getattr(m, op)(x, y)
+    assert run(minigrad).dtype.name == expected
+    if torch is not None:
+        assert str(run(torch).dtype) == "torch." + expected
+
+
+def test_where_with_a_float_scalar_promotes_an_int_tensor():
+    y = minigrad.where(minigrad.tensor([True, False]), minigrad.tensor([1, 2]), 0.5)
+    assert y.dtype == minigrad.float32 and y.tolist() == [1.0, 0.5]
+
+
+def test_comparison_with_non_numbers_is_not_elementwise():
+    t = minigrad.ones(2)
+    assert (t == None) is False and (t != None) is True  # noqa: E711
+    assert t not in [None, "a"]
