@@ -205,3 +205,24 @@ def test_loader_to_device(device):
     for batch in generic:
         assert batch["x"].device == minigrad.device(device)
     assert len(moved) == 2
+
+
+@given(n=st.integers(1, 40), b=st.integers(1, 9), shuffle=st.booleans(),
+       seed=st.integers(0, 100))
+def test_subset_of_tensor_dataset_gathers_like_the_per_sample_path(n, b, shuffle, seed):
+    base = indexed_dataset(n)
+    inner = Subset(base, np.random.default_rng(seed).permutation(n)[: max(1, n - 2)])
+    ds = Subset(inner, list(range(len(inner)))[::-1])  # nested subsets compose
+
+    def batches(**kw):
+        loader = DataLoader(ds, b, shuffle=shuffle,
+                            generator=minigrad.Generator().manual_seed(seed), **kw)
+        return [tuple(t.numpy().tolist() for t in batch) for batch in loader]
+
+    # An explicit collate_fn takes the generic __getitem__ + collate path: the reference.
+    assert batches() == batches(collate_fn=default_collate)
+
+
+def test_subset_with_bad_index_is_an_index_error():
+    with pytest.raises(IndexError, match="out of range"):
+        list(DataLoader(Subset(indexed_dataset(3), [0, 5]), 2))

@@ -217,35 +217,67 @@ class DataLoader:
     def _batches(self, n, order):
         B = self.batch_size
         stop = len(self) * B
-        fast = isinstance(self.dataset, TensorDataset) and self.collate_fn is None
-        arrays = [t._data for t in self.dataset.tensors] if fast else None
-        if fast and order is not None and type(arrays[0]) is not np.ndarray:
-            order = backend.to_device(order, backend.device_of(arrays[0]))
+        plan = _gather_plan(self.dataset) if self.collate_fn is None else None
         collate = self.collate_fn or default_collate
+        if plan is not None:
+            arrays, rows = plan
+            if order is not None and rows is not None:
+                order, rows = rows[order], None  # compose once per epoch, not per batch
+            elif order is None and rows is not None:
+                order, rows = rows, None
+            if order is not None and type(arrays[0]) is not np.ndarray:
+                order = backend.to_device(order, backend.device_of(arrays[0]))
         for start in range(0, stop, B):
             end = min(start + B, n)
-            if fast:
-                if order is None:
-                    # A copy, not a view: an in-place edit of a batch must not reach the dataset.
-                    yield tuple(Tensor._wrap(a[start:end].copy()) for a in arrays)
-                else:
-                    # take() is the one-fancy-index gather, without __getitem__'s dispatch.
-                    idx = order[start:end]
-                    yield tuple(Tensor._wrap(a.take(idx, 0)) for a in arrays)
-                continue
-            idx = range(start, end) if order is None else order[start:end].tolist()
-            batch = collate([self.dataset[i] for i in idx])
-            yield batch if self._device is None else _move(batch, self._device)
+            if plan is None:
+                idx = range(start, end) if order is None else order[start:end].tolist()
+                batch = collate([self.dataset[i] for i in idx])
+                yield batch if self._device is None else _move(batch, self._device)
+            elif order is None:
+                # A copy, not a view: an in-place edit of a batch must not reach the dataset.
+                yield tuple(Tensor._wrap(a[start:end].copy()) for a in arrays)
+            else:
+                # take() is the one-fancy-index gather, without __getitem__'s dispatch.
+                idx = order[start:end]
+                yield tuple(Tensor._wrap(a.take(idx, 0)) for a in arrays)
 
     def to(self, device):
         """A loader over the same samples whose batches live on ``device``; a TensorDataset's
-        tensors are moved once, here."""
+        tensors (also under Subsets) are moved once, here."""
         dev = backend.device(device)
-        ds = self.dataset
-        if isinstance(ds, TensorDataset):
-            ds = TensorDataset(*(t.to(dev) for t in ds.tensors))
-        loader = DataLoader(ds, self.batch_size, self.shuffle, self.drop_last, self.generator,
-                            self.collate_fn, self.num_workers, self.pin_memory)
-        if not isinstance(ds, TensorDataset) or self.collate_fn is not None:
+        ds = _moved(self.dataset, dev)
+        loader = DataLoader(self.dataset if ds is None else ds, self.batch_size, self.shuffle,
+                            self.drop_last, self.generator, self.collate_fn, self.num_workers,
+                            self.pin_memory)
+        if ds is None or self.collate_fn is not None:
             loader._device = dev
         return loader
+
+
+def _gather_plan(dataset):
+    """``(arrays, rows)`` when every sample of ``dataset`` is a row of the same arrays: a
+    TensorDataset, possibly under Subsets (``rows`` maps positions to rows, None for all rows
+    in order). None for any other dataset, which goes through __getitem__ and collate."""
+    rows = None
+    while isinstance(dataset, Subset):
+        sub = np.asarray(dataset.indices, dtype=np.int64)
+        rows = sub if rows is None else sub[rows]
+        dataset = dataset.dataset
+    if not isinstance(dataset, TensorDataset):
+        return None
+    arrays = [t._data for t in dataset.tensors]
+    if rows is not None and rows.size:
+        n = arrays[0].shape[0]
+        if rows.min() < -n or rows.max() >= n:
+            raise IndexError(f"Subset index out of range for a dataset of {n} samples")
+    return arrays, rows
+
+
+def _moved(dataset, dev):
+    """``dataset`` with its TensorDataset's tensors on ``dev`` (None if it has none)."""
+    if isinstance(dataset, TensorDataset):
+        return TensorDataset(*(t.to(dev) for t in dataset.tensors))
+    if isinstance(dataset, Subset):
+        inner = _moved(dataset.dataset, dev)
+        return None if inner is None else Subset(inner, dataset.indices)
+    return None
