@@ -22,7 +22,7 @@ for _name in ("exp log log1p sqrt abs sin cos tanh sigmoid relu sum mean max min
               "logsumexp reshape flatten squeeze unsqueeze transpose permute matmul clamp clip "
               "maximum minimum argmax argmin isnan isinf isfinite all any norm sign "
               "softmax log_softmax broadcast_to add sub mul div pow neg square rsqrt "
-              "amax masked_fill").split():
+              "amax amin masked_fill").split():
     globals()[_name] = getattr(Tensor, _name)
 
 

@@ -55,8 +55,8 @@ def to_numpy_dtype(d):
     if isinstance(d, dtype):
         return d.np
     import builtins
-    if d is builtins.float:
-        return float32.np
+    if d is builtins.float:  # Python's float is a double, as torch reads it
+        return float64.np
     if d is builtins.int:
         return int64.np
     if d is builtins.bool:

@@ -197,6 +197,10 @@ def _extreme(self, dim, keepdim, is_max):
         return ops.MaxMin.apply(self, None, False, is_max)
     if isinstance(dim, Tensor):  # torch.max(a, b) spelled as a.max(b)
         return maximum(self, dim) if is_max else minimum(self, dim)
+    if self._data.ndim == 0:  # a 0-d tensor is its own max along dim 0 (or -1)
+        _dims(self, dim)
+        values = ops.MaxMin.apply(self, None, False, is_max)
+        return _MaxResult((values, Tensor._wrap(self._xp().zeros((), dtype=np.int64))))
     (axis,) = _dims(self, dim)
     values = ops.MaxMin.apply(self, axis, keepdim, is_max)
     arg = self._data.argmax(axis=axis) if is_max else self._data.argmin(axis=axis)
@@ -214,7 +218,12 @@ def min(self, dim=None, keepdim=False):
 
 
 def amax(self, dim=None, keepdim=False):
-    return max(self, dim, keepdim)[0] if dim is not None else max(self)
+    """Max over one or several dims; tied maxima share the gradient (torch.amax)."""
+    return ops.MaxMin.apply(self, _dims(self, dim), keepdim, True)
+
+
+def amin(self, dim=None, keepdim=False):
+    return ops.MaxMin.apply(self, _dims(self, dim), keepdim, False)
 
 
 def _correction(unbiased, correction):
@@ -251,6 +260,9 @@ def _arg_extreme(self, dim, keepdim, is_max):
         out = x.argmax() if is_max else x.argmin()
         shape = (1,) * x.ndim if keepdim else ()
         return Tensor._wrap(self._xp().asarray(out, dtype=np.int64).reshape(shape))
+    if x.ndim == 0:
+        _dims(self, dim)
+        return Tensor._wrap(self._xp().zeros((), dtype=np.int64))
     (axis,) = _dims(self, dim)
     out = x.argmax(axis=axis) if is_max else x.argmin(axis=axis)
     if keepdim:
@@ -305,7 +317,7 @@ def flatten(self, start_dim=0, end_dim=-1):
 def squeeze(self, dim=None):
     if dim is None:
         return reshape(self, tuple(n for n in self.shape if n != 1))
-    axes = _dims(self, dim)
+    axes = _dims(self, dim) or ()
     return reshape(self, tuple(n for i, n in enumerate(self.shape)
                                if not (i in axes and n == 1)))
 
@@ -447,7 +459,7 @@ _METHODS = dict(
     leaky_relu=leaky_relu, softplus=softplus, softmax=softmax, log_softmax=log_softmax,
     clamp=clamp, clip=clamp, maximum=maximum, minimum=minimum, masked_fill=masked_fill,
     sum=sum, mean=mean, max=max, min=min, amax=amax, var=var, std=std, logsumexp=logsumexp,
-    norm=norm, argmax=argmax, argmin=argmin, all=all, any=any,
+    amin=amin, norm=norm, argmax=argmax, argmin=argmin, all=all, any=any,
     reshape=reshape, view=reshape, flatten=flatten, squeeze=squeeze, unsqueeze=unsqueeze,
     transpose=transpose, swapaxes=transpose, t=t, permute=permute, expand=expand,
     broadcast_to=broadcast_to, expand_as=expand_as, view_as=view_as, reshape_as=view_as,

@@ -142,3 +142,13 @@ def test_same_seed_same_values_on_every_device(device):
 def test_tensor_device_argument(device):
     t = minigrad.tensor([1.0, 2.0], device=device)
     assert t.device == minigrad.device(device)
+
+
+def test_python_types_as_dtypes_follow_torch():
+    import builtins
+    assert minigrad.zeros(2, dtype=builtins.float).dtype == minigrad.float64
+    assert minigrad.zeros(2, dtype=builtins.int).dtype == minigrad.int64
+    assert minigrad.zeros(2, dtype=builtins.bool).dtype == minigrad.bool
+    assert minigrad.ones(2).to(builtins.float).dtype == minigrad.float64
+    if torch is not None:
+        assert torch.zeros(2, dtype=builtins.float).dtype == torch.float64

@@ -203,3 +203,44 @@ def test_all_any(name, sd, keepdim, data):
     assert out.dtype == minigrad.bool
     np.testing.assert_array_equal(out.numpy(), expected)
     assert out.shape == np.shape(expected)
+
+
+@pytest.mark.parametrize("name", ["amax", "amin"])
+@given(sd=shape_and_dim(), keepdim=st.booleans(), dtype=float_dtypes, data=st.data())
+def test_amax_amin(name, sd, keepdim, dtype, data):
+    shape, dim = sd
+    x = data.draw(distinct(shape))
+    dim_t = tuple(range(len(shape))) if dim is None else dim  # torch.amax needs dims
+    check_op(lambda t: getattr(t, name)(dim=dim, keepdim=keepdim)
+             if isinstance(t, minigrad.Tensor) else getattr(t, name)(dim=dim_t, keepdim=keepdim),
+             lambda a: getattr(np, name)(a, axis=np_axis(dim), keepdims=keepdim), [x],
+             dtype=dtype)
+
+
+@pytest.mark.parametrize("name", ["amax", "amin"])
+def test_amax_amin_share_ties_like_torch(name):
+    vals = [[1.0, 3.0, 3.0], [2.0, 0.0, 2.0], [0.0, 0.0, 0.0]]
+    x = minigrad.tensor(vals, requires_grad=True)
+    getattr(x, name)(1).sum().backward()
+    if torch is not None:
+        t = torch.tensor(vals, requires_grad=True)
+        getattr(t, name)(1).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())
+    assert x.grad.numpy().sum() == pytest.approx(3.0)
+
+
+def test_empty_dim_tuple_reduces_everything_like_torch():
+    x = minigrad.ones(2, 3)
+    assert x.sum(dim=()).shape == () and x.sum(dim=()).item() == 6
+    assert x.mean(()).shape == ()
+    assert x.squeeze(()).shape == (2, 3)
+
+
+def test_max_min_of_a_0d_tensor_along_dim_0():
+    s = minigrad.tensor(2.0, requires_grad=True)
+    values, indices = s.max(0)
+    assert values.item() == 2.0 and indices.item() == 0 and indices.dtype == minigrad.int64
+    assert s.min(-1).values.item() == 2.0
+    assert s.argmax(0).item() == 0 and s.argmin().item() == 0
+    values.backward()
+    assert s.grad.item() == 1.0

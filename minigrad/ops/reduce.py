@@ -9,6 +9,8 @@ def normalize_dims(dim, ndim):
     if dim is None:
         return None
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if not dims:  # dim=() means every dim, as in torch
+        return None
     lo, hi = -max(ndim, 1), max(ndim, 1) - 1
     out = []
     for d in dims:
@@ -65,8 +67,9 @@ def _count(shape, axes):
 
 
 class MaxMin(Function):
-    """max/min. Over all elements ties share the gradient evenly; along a dim the gradient goes
-    to the index returned (the first extreme), as torch does."""
+    """max/min. ``axis`` None or a tuple (amax/amin): tied extremes share the gradient evenly;
+    an int axis (max(dim)): the gradient goes to the index returned (the first extreme), as
+    torch does."""
     __slots__ = ("x", "y", "axis", "is_max")
 
     def forward(self, x, axis=None, keepdim=False, is_max=True):
@@ -79,9 +82,10 @@ class MaxMin(Function):
 
     def backward(self, gy):
         xp, x, axis = self.xp, self.x, self.axis
-        if axis is None:
+        if not isinstance(axis, int):
             mask = x == self.y
-            return gy.reshape((1,) * x.ndim) * mask / mask.sum(dtype=x.dtype)
+            return gy.reshape(self.y.shape) * mask / mask.sum(axis=axis, keepdims=True,
+                                                              dtype=x.dtype)
         idx = x.argmax(axis=axis) if self.is_max else x.argmin(axis=axis)
         shape = [1] * x.ndim
         shape[axis] = x.shape[axis]
