@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import minigrad
-from minigrad import nn, optim
+from minigrad import optim
 from minigrad.train import compare
 from minigrad.train.factory import load_data, make_mlp
 

@@ -38,14 +38,21 @@ def plot_histories(histories, path, title="Training Loss Over Epochs"):
     show_lr = any(len({v for v in h.lr if v is not None}) > 1 for h in histories.values())
     fig, axes = _figure(2 if show_lr else 1, figsize=(8, 7.2 if show_lr else 4.8))
     ax = axes[0]
+    single = len(histories) == 1
     for i, (name, h) in enumerate(histories.items()):
-        color = f"C{i}"
+        # One run is drawn like the seed's chart: green line over a light green fill.
+        color = "#4CAF50" if single else f"C{i}"
         prefix = f"{name} " if name else ""
         ax.plot(h.epoch, h.train_loss, color=color, marker="." if len(h) < 30 else None,
-                label=f"{prefix}train")
+                label=f"{prefix}Training Loss" if single else f"{prefix}train")
+        if single:
+            ax.fill_between(h.epoch, h.train_loss, color=color, alpha=0.2)
+            if min(h.train_loss, default=0) >= 0:
+                ax.set_ylim(bottom=0)  # the seed's beginAtZero
         val = [(e, v) for e, v in zip(h.epoch, h.val_loss) if v is not None]
         if val:
-            ax.plot(*zip(*val), color=color, linestyle="--", label=f"{prefix}val")
+            ax.plot(*zip(*val), color="#2196F3" if single else color, linestyle="--",
+                    label=f"{prefix}Validation Loss" if single else f"{prefix}val")
     ax.set_xlabel("Epoch")
     ax.set_ylabel("Loss")
     ax.set_title(title)
