@@ -215,6 +215,8 @@ def machine_info(device):
         "platform": platform.platform(),
         "cpu": _cpu_model(),
         "cpu_count": os.cpu_count(),
+        # Other work on the machine shows here: numbers taken under load are noisy.
+        "loadavg_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "numpy": np.__version__,
         "minigrad": getattr(minigrad, "__version__", "?"),
         "torch": None,
