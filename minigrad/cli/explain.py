@@ -41,10 +41,11 @@ def add_parser(subparsers, name):
                    help="learning rate η (default 0.01, the seed's example)")
     p.add_argument("--steps", type=int, default=None,
                    help="number of steps (default: 1, or the number of --grads)")
-    for flag in _FLOAT_FLAGS:
-        p.add_argument("--" + flag.replace("_", "-"), dest=flag, type=float, default=None)
-    for flag in _BOOL_FLAGS:
-        p.add_argument("--" + flag, dest=flag, action="store_true", default=None)
+    for flag in _FLOAT_FLAGS + _BOOL_FLAGS:
+        users = ", ".join(k for k, (_, allowed) in OPTIMIZERS.items() if flag in allowed)
+        kind = dict(type=float) if flag in _FLOAT_FLAGS else dict(action="store_true")
+        p.add_argument("--" + flag.replace("_", "-"), dest=flag, default=None,
+                       help=f"for {users} (omitted: the optimizer's default)", **kind)
     return p
 
 
