@@ -110,6 +110,12 @@ def test_bce_rejects_values_outside_unit_interval(bad):
         F.binary_cross_entropy(p, minigrad.zeros(3))
 
 
+@pytest.mark.parametrize("bad", [-0.5, 2.0, float("nan")])
+def test_bce_rejects_targets_outside_unit_interval(bad):
+    with pytest.raises(ValueError, match=r"target should be between 0 and 1 \(found"):
+        nn.BCELoss()(minigrad.full((3,), 0.5), minigrad.tensor([0.0, bad, 1.0]))
+
+
 def test_bce_shape_mismatch_names_both_shapes():
     with pytest.raises(ValueError, match=r"\(32,\).*\(32, 1\)"):
         nn.BCELoss()(minigrad.rand(32, 1), minigrad.rand(32))

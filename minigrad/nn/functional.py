@@ -156,6 +156,12 @@ def _float_target(target, input, fn):
     return target
 
 
+def _out_of_unit_range(a, what, fn):
+    bad = a[~((a >= 0) & (a <= 1))].ravel()[0]
+    raise ValueError(f"{fn}: all elements of {what} should be between 0 and 1 "
+                     f"(found {float(bad)!r})")
+
+
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """−w [y log p + (1 − y) log(1 − p)], logs clamped at −100 (torch's definition)."""
     fn = "binary_cross_entropy"
@@ -163,15 +169,16 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     _check_reduction(reduction)
     target = _float_target(target, input, fn)
     _same_shape(input, target, fn)
-    p = input._data
+    p, y = input._data, target._data
+    one = p.dtype.type(1)
     # One reduction validates the range: p ∈ [0, 1] ⟺ p(1 − p) ≥ 0, and NaN fails the test.
     # d = p(1 − p) is also the gradient's denominator, so the Function keeps it.
-    d = (p.dtype.type(1) - p) * p
-    m = d.min() if d.size else d.dtype.type(1)
+    d = (one - p) * p
+    m = d.min() if d.size else one
     if not m >= 0:
-        bad = p[~((p >= 0) & (p <= 1))].ravel()[0]
-        raise ValueError(f"{fn}: all elements of input should be between 0 and 1 "
-                         f"(found {float(bad)!r})")
+        _out_of_unit_range(p, "input", fn)
+    if y.size and not ((one - y) * y).min() >= 0:  # torch checks the target too
+        _out_of_unit_range(y, "target", fn)
     w = _array_like(weight, input, "weight", broadcast=True)
     return _ops.BinaryCrossEntropy.apply(input, target, w, d, bool(m == 0), reduction)
 
