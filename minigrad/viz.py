@@ -33,14 +33,15 @@ def to_dot(tensor, name="loss"):
         for inp in fn.inputs or ():
             if not isinstance(inp, Tensor):
                 continue
-            if inp.grad_fn is not None:
-                lines.append(f"  {node_id(inp.grad_fn)} -> {fid};")
+            if inp.grad_fn is not None:  # the edge carries the intermediate tensor's shape
+                lines.append(f'  {node_id(inp.grad_fn)} -> {fid} [label="{tuple(inp.shape)}"];')
                 stack.append(inp.grad_fn)
             else:
                 tid = node_id(inp)
-                style = "filled, fillcolor=lightyellow" if inp.requires_grad else "dashed"
+                style = ("style=filled, fillcolor=lightyellow" if inp.requires_grad
+                         else "style=dashed")
                 lines.append(f'  {tid} [label="{tuple(inp.shape)} {inp.dtype.name}", shape=box, '
-                             f'style="{style}"];')
+                             f'{style}];')
                 lines.append(f"  {tid} -> {fid};")
     lines.append("}")
     return "\n".join(lines)
