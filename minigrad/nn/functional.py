@@ -270,7 +270,10 @@ class _TargetError(IndexError, ValueError):
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0):
-    """−log softmax(x)[target] (class indices) or −Σ q log softmax(x) (probabilities), fused."""
+    """−log softmax(x)[target] (class indices) or −Σ q log softmax(x) (probabilities), fused.
+
+    The gradient flows to ``input`` only; targets (indices or probabilities) are constants.
+    """
     a, denom, axis = _class_setup(input, target, weight, ignore_index, label_smoothing,
                                   reduction, "cross_entropy")
     return _ops.CrossEntropy.apply(input, a, denom, axis, reduction)
