@@ -21,6 +21,7 @@ WORKER = textwrap.dedent("""
     from minigrad.train import Checkpoint, EarlyStopping, fit
 
     mode, variant, ckdir, out = sys.argv[1:5]
+    total = int(sys.argv[5]) if len(sys.argv) > 5 else 10
     X, y = minigrad.datasets.moons(n=160, seed=3)
     Xv, yv = minigrad.datasets.moons(n=64, seed=4)
     # A resumed process starts from a different seed: everything must come from the file.
@@ -38,7 +39,7 @@ WORKER = textwrap.dedent("""
         opt = optim.Adam(model.parameters(), lr=0.02)
         sched = lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)
     callbacks = [EarlyStopping(patience=50), Checkpoint(ckdir, every_n_epochs=2)]
-    epochs = 4 if mode == "part" else 10
+    epochs = 4 if mode == "part" else total
     hist = fit(model, nn.BCEWithLogitsLoss(), opt, train, epochs=epochs, val_loader=val,
                scheduler=sched, callbacks=callbacks, log_every_step=True, verbose=False,
                resume=ckdir + "/last.safetensors" if mode == "resume" else None)
@@ -84,3 +85,34 @@ def test_resume_in_a_new_process_is_bit_identical(tmp_path, variant):
     b = minigrad.load(tmp_path / "ck_part" / "last.safetensors")
     assert a["epoch"] == b["epoch"] == 10 and a["global_step"] == b["global_step"]
     assert a["rng"] == b["rng"]
+
+
+def test_training_killed_at_a_random_moment_resumes_to_the_same_weights(tmp_path):
+    """SIGKILL a fit that checkpoints every epoch (atomically, twice per epoch), then resume
+    from whatever last.safetensors holds: the result equals an uninterrupted run."""
+    import signal
+    import time
+    script = tmp_path / "worker.py"
+    script.write_text(WORKER)
+    ckdir = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, str(script), "full", "global_generator",
+                             str(ckdir), str(tmp_path / "never"), "60"])
+    try:
+        deadline = time.time() + 60
+        while not (ckdir / "last.safetensors").exists() and time.time() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.15)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    import minigrad
+    killed_at = minigrad.load(ckdir / "last.safetensors")["epoch"]
+    assert 1 <= killed_at <= 60
+    print("killed after epoch", killed_at)
+    _run(tmp_path, "resume", "global_generator", ckdir, tmp_path / "resumed", 60)
+    _run(tmp_path, "full", "global_generator", tmp_path / "ck_full", tmp_path / "full", 60)
+    full, resumed = np.load(tmp_path / "full.npz"), np.load(tmp_path / "resumed.npz")
+    for k in full.files:
+        assert full[k].tobytes() == resumed[k].tobytes(), (k, killed_at)
+    h_full = json.loads((tmp_path / "full.json").read_text())
+    assert h_full == json.loads((tmp_path / "resumed.json").read_text())

@@ -237,3 +237,32 @@ def test_clip_grad_norm_bounds_the_update():
     moved = np.sqrt(sum(((p.detach().numpy() - b) ** 2).sum()
                         for p, b in zip(model.parameters(), before)))
     assert 0 < moved <= 1e-3 * (1 + 1e-4)
+
+
+def test_matches_the_seed_loop_in_torch():
+    """The seed's experiment, same initial weights and batch order, replayed in torch: every
+    epoch's average loss agrees to float rounding."""
+    torch = pytest.importorskip("torch")
+    X, y = load_data("linear2d", n=320)
+    model = make_mlp(2, [10], 1)
+    tmodel = torch.nn.Sequential(torch.nn.Linear(2, 10), torch.nn.ReLU(),
+                                 torch.nn.Linear(10, 1), torch.nn.Sigmoid())
+    with torch.no_grad():
+        for (name, p), tp in zip(model.state_dict().items(), tmodel.state_dict().values()):
+            tp.copy_(torch.from_numpy(p.numpy().copy()))
+    hist = fit(model, nn.BCELoss(), optim.SGD(model.parameters(), lr=0.01),
+               _loader(X, y, 32, shuffle=False), epochs=3, verbose=False)
+    topt = torch.optim.SGD(tmodel.parameters(), lr=0.01)
+    crit = torch.nn.BCELoss()
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+    for epoch in range(3):
+        total = 0.0
+        for i in range(0, 320, 32):
+            topt.zero_grad()
+            loss = crit(tmodel(Xt[i:i + 32]), yt[i:i + 32])
+            loss.backward()
+            topt.step()
+            total += loss.item()
+        assert hist.train_loss[epoch] == pytest.approx(total / 10, rel=1e-5)
+    for p, tp in zip(model.state_dict().values(), tmodel.state_dict().values()):
+        np.testing.assert_allclose(p.numpy(), tp.numpy(), rtol=1e-4, atol=1e-6)
