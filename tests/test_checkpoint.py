@@ -159,3 +159,17 @@ def test_non_finite_weights_are_never_saved(tmp_path):
     with pytest.raises(ValueError, match="NaN/Inf"):
         save_checkpoint(tmp_path / "ck", run)
     assert not (tmp_path / "ck").exists()
+
+
+@pytest.mark.parametrize("field,value", [("callbacks", [1, 2]), ("optimizer", {"state": 3}),
+                                         ("rng", None), ("history", {"epoch": 5}),
+                                         ("epoch", "four"), ("model", [])])
+def test_malformed_parts_are_refused_before_anything_changes(tmp_path, field, value):
+    _, path = _trained(tmp_path)
+    ckpt = read_checkpoint(path)
+    ckpt[field] = value
+    dst = _setup(5)
+    before = _everything(dst)
+    with pytest.raises(CheckpointMismatch):
+        load_checkpoint(ckpt, dst)
+    _assert_same(before, _everything(dst))

@@ -201,7 +201,12 @@ def load_checkpoint(source, run):
     changed when validation or any restore step fails. Returns the checkpoint's ``extra``."""
     name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "<checkpoint>"
     ckpt = read_checkpoint(source)
-    validate_checkpoint(ckpt, run, name)
+    try:
+        validate_checkpoint(ckpt, run, name)
+    except CheckpointMismatch:
+        raise
+    except (AttributeError, TypeError, KeyError, ValueError) as e:
+        raise CheckpointMismatch(f"{name}: malformed training checkpoint ({e!r})") from None
     before = _snapshot(run)
     try:
         _apply(run, ckpt["model"], ckpt["optimizer"]["state"],
