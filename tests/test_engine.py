@@ -442,3 +442,62 @@ def test_leaf_hooks_also_apply_in_autograd_grad():
     (g,) = minigrad.autograd.grad((x * 3).sum(), x)
     np.testing.assert_allclose(g.numpy(), [6.0, 6.0])
     assert x.grad is None
+
+
+# ----- random graphs -----------------------------------------------------------------------
+_UN = {"tanh": lambda t: t.tanh(), "sigmoid": lambda t: t.sigmoid(), "sin": lambda t: t.sin(),
+       "half": lambda t: t * 0.5, "sq": lambda t: t * t, "sum_keep": lambda t: t.sum(-1, True),
+       "mean0": lambda t: t.mean(0, keepdim=True)}
+_BIN = {"add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b}
+
+
+def _program():
+    import hypothesis.strategies as st
+    step = st.one_of(
+        st.tuples(st.just("u"), st.sampled_from(sorted(_UN)), st.integers(0, 100)),
+        st.tuples(st.just("b"), st.sampled_from(sorted(_BIN)), st.integers(0, 100),
+                  st.integers(0, 100)))
+    return st.lists(step, min_size=1, max_size=12)
+
+
+def _run_program(program, leaves):
+    nodes = list(leaves)
+    for step in program:
+        if step[0] == "u":
+            nodes.append(_UN[step[1]](nodes[step[2] % len(nodes)]))
+        else:
+            nodes.append(_BIN[step[1]](nodes[step[2] % len(nodes)], nodes[step[3] % len(nodes)]))
+    # every node feeds the output, so shared subexpressions make diamonds
+    out = nodes[-1].sum()
+    for n in nodes[len(leaves):-1]:
+        out = out + n.sum() * 0.1
+    return out
+
+
+def test_random_graphs_match_torch_and_finite_differences():
+    from hypothesis import given, settings
+    import hypothesis.extra.numpy as hnp
+    import hypothesis.strategies as st
+
+    @settings(max_examples=40)
+    @given(program=_program(),
+           a=hnp.arrays(np.float64, (2, 3), elements=st.floats(-2, 2)),
+           b=hnp.arrays(np.float64, (3,), elements=st.floats(-2, 2)))
+    def check(program, a, b):
+        x, y = leaf(a), leaf(b)
+        out = _run_program(program, [x, y])
+        out.backward()
+        assert minigrad.autograd.gradcheck(lambda p, q: _run_program(program, [p, q]),
+                                           [leaf(a), leaf(b)])
+        if torch is not None:
+            tx = torch.tensor(a, requires_grad=True)
+            ty = torch.tensor(b, requires_grad=True)
+            tout = _run_program(program, [tx, ty])
+            tout.backward()
+            np.testing.assert_allclose(out.item(), tout.item(), rtol=1e-12)
+            for m, t in ((x, tx), (y, ty)):
+                assert (m.grad is None) == (t.grad is None)  # an unused leaf gets no grad
+                if m.grad is not None:
+                    np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=1e-10,
+                                               atol=1e-12)
+    check()
