@@ -67,7 +67,7 @@ def test_loader_properties(n, b, drop_last, shuffle, generic, seed):
                        generator=minigrad.Generator().manual_seed(seed))
     assert [list(map(int, (x["i"] if generic else x[0]).numpy())) for x in again] == first
     second = epoch()
-    if shuffle and n >= 8 and not drop_last:
+    if shuffle and n >= 10 and not drop_last:  # equal orders: odds 1 in 10! at most
         assert second != first
 
 
