@@ -1,6 +1,7 @@
 """Gradient clipping and flattening parameters to one vector (torch.nn.utils)."""
 import math
 
+from minigrad import backend
 from minigrad.autograd import no_grad
 from minigrad.tensor import Tensor
 
@@ -79,6 +80,7 @@ def vector_to_parameters(vec, parameters):
     with no_grad():
         for p in params:
             n = p.numel()
-            p._data[...] = vec._data[pointer:pointer + n].reshape(p.shape)
+            chunk = vec._data[pointer:pointer + n].reshape(p.shape)
+            p._data[...] = backend.to_device(chunk, p.device)
             p._version += 1
             pointer += n
