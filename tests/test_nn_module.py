@@ -285,6 +285,9 @@ def test_sequential_indexing():
     assert isinstance(s[1:], nn.Sequential) and list(s[1:]) == [b, c]
     with pytest.raises(IndexError):
         s[3]
+    assert s[np.int64(1)] is b
+    with pytest.raises(TypeError, match="str"):
+        s["0"]
     named = nn.Sequential(OrderedDict(fc=a, act=b))
     assert [n for n, _ in named.named_children()] == ["fc", "act"]
     x = minigrad.randn(4, 1)

@@ -1,7 +1,19 @@
 """Sequential, ModuleList and ModuleDict: modules that hold modules under index or key names."""
+import operator
 from collections import OrderedDict
 
 from minigrad.nn.module import Module
+
+
+def _as_index(idx, owner):
+    """``idx`` as a Python int (NumPy integers welcome, bools not)."""
+    if isinstance(idx, bool):
+        raise TypeError(f"{owner} indices must be integers or slices, not bool")
+    try:
+        return operator.index(idx)
+    except TypeError:
+        raise TypeError(f"{owner} indices must be integers or slices, "
+                        f"not {type(idx).__name__}") from None
 
 
 class Sequential(Module):
@@ -22,9 +34,7 @@ class Sequential(Module):
 
     def _index(self, idx):
         n = len(self._modules)
-        if isinstance(idx, bool) or not isinstance(idx, int):
-            raise TypeError(f"{type(self).__name__} indices must be integers or slices, "
-                            f"not {type(idx).__name__}")
+        idx = _as_index(idx, type(self).__name__)
         if not -n <= idx < n:
             raise IndexError(f"index {idx} is out of range for {type(self).__name__} of "
                              f"length {n}")
@@ -69,9 +79,7 @@ class ModuleList(Module):
 
     def _key(self, idx):
         n = len(self._modules)
-        if isinstance(idx, bool) or not isinstance(idx, int):
-            raise TypeError(f"ModuleList indices must be integers or slices, "
-                            f"not {type(idx).__name__}")
+        idx = _as_index(idx, "ModuleList")
         if not -n <= idx < n:
             raise IndexError(f"index {idx} is out of range for ModuleList of length {n}")
         return str(idx % n)
