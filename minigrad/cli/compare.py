@@ -32,9 +32,12 @@ def _numbers(text, flag, kind):
     return values
 
 
+_DESCRIPTION = __doc__.split("\n\n")[0].replace("``", "")
+
+
 def add_parser(subparsers, name):
     p = subparsers.add_parser(name, help="compare optimizers / learning rates / batch sizes on "
-                              "one model", description=__doc__.split("\n\n")[0])
+                              "one model", description=_DESCRIPTION)
     p.add_argument("--optimizers", default="sgd,adam,rmsprop,adagrad",
                    help="comma-separated (default sgd,adam,rmsprop,adagrad)")
     p.add_argument("--lrs", help="comma-separated learning rates (default: each optimizer's)")
@@ -82,8 +85,7 @@ def run(args):
             label.append(f"lr={lr:g}")
         if len(sizes) > 1:
             label.append(f"bs={bs}")
-        kw = {k: v for k, v in hyper.items()
-              if k in _accepted(opt)}
+        kw = {k: v for k, v in hyper.items() if k in factory.HYPERPARAMETERS[opt]}
         configs[" ".join(label)] = {
             "optimizer": opt, "lr": lr if lr is not None else factory.DEFAULT_LR[opt],
             "batch_size": bs, "scale_lr": args.scale_lr, "base_batch_size": sizes[0],
@@ -104,10 +106,3 @@ def run(args):
     print(f"Results saved to {out}")
     return 0
 
-
-def _accepted(opt):
-    return {"sgd": ("momentum", "nesterov", "weight_decay"),
-            "adam": ("betas", "eps", "weight_decay", "amsgrad"),
-            "adamw": ("betas", "eps", "weight_decay", "amsgrad"),
-            "rmsprop": ("momentum", "eps", "alpha", "weight_decay"),
-            "adagrad": ("eps", "weight_decay")}[opt]

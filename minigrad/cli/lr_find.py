@@ -8,9 +8,12 @@ from minigrad.cli.train import (add_data_model_args, add_optimizer_args, add_out
                                 build, check_device, resolve, run_dir, write_json, write_plot)
 
 
+_DESCRIPTION = __doc__.split("\n\n")[0].replace("``", "")
+
+
 def add_parser(subparsers, name):
     p = subparsers.add_parser(name, help="LR range test: loss vs learning rate and a "
-                              "suggested lr", description=__doc__.split("\n\n")[0])
+                              "suggested lr", description=_DESCRIPTION)
     add_data_model_args(p)
     add_optimizer_args(p, with_lr=False)
     p.add_argument("--start-lr", type=float, default=1e-7)

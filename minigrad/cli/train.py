@@ -101,9 +101,12 @@ def add_output_args(p):
                    help="plain per-epoch lines even in a terminal (no progress bar)")
 
 
+_DESCRIPTION = __doc__.split("\n\n")[0].replace("``", "")
+
+
 def add_parser(subparsers, name):
     p = subparsers.add_parser(name, help="train an MLP on a 2-D dataset (default: the seed's "
-                              "experiment)", description=__doc__.split("\n\n")[0])
+                              "experiment)", description=_DESCRIPTION)
     add_data_model_args(p)
     add_optimizer_args(p)
     g = p.add_argument_group("training")

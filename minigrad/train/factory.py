@@ -7,6 +7,12 @@ OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSpro
               "adagrad": "Adagrad"}
 # The seed's advice: start at 0.01 for SGD, 0.001 for Adam; the others use torch's defaults.
 DEFAULT_LR = {"sgd": 0.01, "adam": 0.001, "adamw": 0.001, "rmsprop": 0.01, "adagrad": 0.01}
+# The hyperparameters each optimizer takes besides lr (torch's names).
+HYPERPARAMETERS = {"sgd": ("momentum", "nesterov", "weight_decay"),
+                   "adam": ("betas", "eps", "weight_decay", "amsgrad"),
+                   "adamw": ("betas", "eps", "weight_decay", "amsgrad"),
+                   "rmsprop": ("momentum", "eps", "alpha", "weight_decay"),
+                   "adagrad": ("eps", "weight_decay")}
 SCHEDULERS = ("none", "step", "exponential", "cosine", "cyclic", "onecycle", "plateau")
 PER_BATCH_SCHEDULERS = ("cyclic", "onecycle")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "leaky_relu")
@@ -73,6 +79,11 @@ def make_optimizer(name, params, lr=None, **hyper):
     _choice("optimizer", name, tuple(OPTIMIZERS))
     lr = DEFAULT_LR[name] if lr is None else lr
     kwargs = {k: v for k, v in hyper.items() if v is not None}
+    for k in kwargs:
+        if k not in HYPERPARAMETERS[name]:
+            users = [o for o, hp in HYPERPARAMETERS.items() if k in hp]
+            raise ValueError(f"{k} does not apply to {name} (it applies to "
+                             f"{', '.join(users) or 'no optimizer'})")
     try:
         return getattr(optim, OPTIMIZERS[name])(params, lr=lr, **kwargs)
     except TypeError as e:
