@@ -266,3 +266,20 @@ def test_matches_the_seed_loop_in_torch():
         assert hist.train_loss[epoch] == pytest.approx(total / 10, rel=1e-5)
     for p, tp in zip(model.state_dict().values(), tmodel.state_dict().values()):
         np.testing.assert_allclose(p.numpy(), tp.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_fit_evaluate_and_checkpoint_on_device(device, tmp_path):
+    X, y = load_data("moons", n=96)
+    dev = minigrad.device(device)
+    train = DataLoader(TensorDataset(minigrad.tensor(X), minigrad.tensor(y)), batch_size=32,
+                       shuffle=True).to(dev)
+    model = make_mlp(2, [8], 1, dropout=0.1)
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    hist = fit(model, nn.BCELoss(), opt, train, epochs=2, val_loader=train, device=device,
+               callbacks=[Checkpoint(tmp_path)], verbose=False)
+    assert len(hist) == 2 and next(model.parameters()).device == dev
+    assert np.isfinite(hist.val_loss).all() and 0 <= hist.metrics["val_accuracy"][-1] <= 1
+    saved = minigrad.load(tmp_path / "last.safetensors", map_location=device)
+    assert saved["model"]["0.weight"].device == dev
+    np.testing.assert_array_equal(saved["model"]["0.weight"].numpy(),
+                                  model.state_dict()["0.weight"].numpy())
