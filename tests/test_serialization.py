@@ -192,6 +192,19 @@ def test_flipped_header_bytes_are_detected(good_file):
     assert rejected > 20
 
 
+def test_flipped_length_prefix_and_appended_bytes(good_file):
+    data = good_file.read_bytes()
+    for pos in range(8):
+        bad = bytearray(data)
+        bad[pos] ^= 0x01
+        good_file.write_bytes(bytes(bad))
+        with pytest.raises(SerializationError, match=good_file.name):
+            minigrad.load(good_file)
+    good_file.write_bytes(data + b"junk")
+    with pytest.raises(SerializationError, match=good_file.name):
+        minigrad.load(good_file)
+
+
 def test_wrong_magic_and_garbage(tmp_path):
     path = tmp_path / "x"
     for payload in (b"", b"\xff" * 100, b"{\"a\": 1}", b"\x93NUMPY\x01\x00", os.urandom(300)):
