@@ -341,3 +341,17 @@ def test_failed_write_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert minigrad.load(path) == {"v": 1}
     assert os.listdir(tmp_path) == ["x"]
+
+
+def test_a_saved_state_dict_is_a_plain_safetensors_file_torch_can_read(tmp_path):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import load_file
+    from minigrad.train.factory import make_mlp
+    model = make_mlp(2, [10], 1)
+    minigrad.save(model.state_dict(), tmp_path / "w.safetensors")
+    tmodel = torch.nn.Sequential(torch.nn.Linear(2, 10), torch.nn.ReLU(),
+                                 torch.nn.Linear(10, 1), torch.nn.Sigmoid())
+    tmodel.load_state_dict(load_file(str(tmp_path / "w.safetensors")))
+    x = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)
+    np.testing.assert_allclose(tmodel(torch.from_numpy(x)).detach().numpy(),
+                               model(minigrad.tensor(x)).detach().numpy(), rtol=1e-6)
