@@ -283,3 +283,20 @@ def test_fit_evaluate_and_checkpoint_on_device(device, tmp_path):
     assert saved["model"]["0.weight"].device == dev
     np.testing.assert_array_equal(saved["model"]["0.weight"].numpy(),
                                   model.state_dict()["0.weight"].numpy())
+
+
+def test_loader_without_len_still_steps_the_trailing_group():
+    rng = np.random.default_rng(0)
+    batches = [(minigrad.tensor(rng.normal(size=(4, 3)).astype(np.float32)),
+                minigrad.tensor(rng.normal(size=(4, 1)).astype(np.float32))) for _ in range(5)]
+
+    class NoLen:
+        def __iter__(self):
+            return iter(batches)
+    model = _linear_model(0)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    steps = []
+    opt.register_step_post_hook(lambda *a: steps.append(1))
+    hist = fit(model, nn.MSELoss(), opt, NoLen(), epochs=2, accumulate=2, verbose=False,
+               log_every_step=True, metrics=())
+    assert len(steps) == 6 and [len(s) for s in hist.step_lrs] == [3, 3]

@@ -129,7 +129,8 @@ def fit(model, loss_fn, optimizer, train_loader, *, epochs, val_loader=None, sch
 
     Each optimizer step follows the seed: zero_grad, forward, loss, backward, step. With
     ``accumulate=k`` the gradients of k consecutive batches are summed, each loss scaled by 1/k
-    (by 1/m for a trailing group of m < k batches), before one step. ``scheduler`` is stepped per
+    (by 1/m for a trailing group of m < k batches; by 1/k throughout when the loader has no
+    len()), before one step. ``scheduler`` is stepped per
     optimizer step for CyclicLR/OneCycleLR, per epoch otherwise, and with the monitored loss
     (val_loss, or train_loss without a val_loader) for ReduceLROnPlateau. ``resume`` is a
     checkpoint path (or loaded checkpoint) to continue from, exactly.
@@ -201,7 +202,8 @@ def fit(model, loss_fn, optimizer, train_loader, *, epochs, val_loader=None, sch
             if metrics:
                 correct.append(correct_count(out._xp(), out._data, y._data, logits))
                 count += out.shape[0] if out.ndim else 1
-            group = accumulate if group_sizes is None else group_sizes[i]
+            # A loader that yields more batches than its len() gets full groups past the end.
+            group = group_sizes[i] if group_sizes and i < len(group_sizes) else accumulate
             (loss if group == 1 else loss * (1.0 / group)).backward()
             pending += 1
             if pending == group:
@@ -217,12 +219,14 @@ def fit(model, loss_fn, optimizer, train_loader, *, epochs, val_loader=None, sch
                     scheduler.step()
             if bar is not None:
                 bar.update(1)
-        if pending:  # loader without len(): the trailing partial group still steps
+        if pending:  # a trailing partial group (a loader without len()) still steps
             if clip is not None:
                 clip()
             lr_used = group0["lr"]
             optimizer.step()
             run.global_step += 1
+            if log_every_step:
+                step_lrs.append(lr_used)
             if per_batch:
                 scheduler.step()
         if not losses:
