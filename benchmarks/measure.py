@@ -35,6 +35,45 @@ def timed(contender, n_steps, collect=True):
     return time.perf_counter() - t0
 
 
+def _jiffies():
+    """(all CPUs' busy jiffies, this process's jiffies), or None off Linux."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        with open("/proc/self/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return sum(v) - v[3] - v[4], int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def others_busy(interval=0.5):
+    """CPUs kept busy by *other* processes over ``interval`` s (1.0 = one full core)."""
+    a = _jiffies()
+    if a is None:
+        return None
+    time.sleep(interval)
+    b = _jiffies()
+    hz = os.sysconf("SC_CLK_TCK")
+    return max((b[0] - a[0]) - (b[1] - a[1]), 0) / hz / interval
+
+
+def wait_quiet(max_wait, threshold=0.25):
+    """Sleep until other processes use < ``threshold`` of a core, for at most ``max_wait`` s.
+
+    On a shared machine a multi-threaded BLAS slows down many times over when another process
+    takes a core, and that would land on whichever contender happened to be running. Returns
+    (seconds waited, the last busy reading).
+    """
+    if max_wait <= 0:
+        return 0.0, None
+    t0 = time.perf_counter()
+    busy = others_busy()
+    while busy is not None and busy >= threshold and time.perf_counter() - t0 < max_wait:
+        busy = others_busy()
+    return time.perf_counter() - t0, busy
+
+
 # -- memory -------------------------------------------------------------------------------------
 def peak_traced(contender, n_steps):
     """tracemalloc peak over setup + ``n_steps`` steps, in bytes."""

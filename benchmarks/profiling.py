@@ -14,21 +14,18 @@ import pstats
 import statistics
 import time
 
-import numpy as np
-
 from workloads import WORKLOADS, init_params, make_data
 
 PHASES = ("next batch", "zero_grad", "model(x)", "loss", "backward", "step", "item")
+FLOOR_PHASES = ("gather", "fwd+loss+bwd", "update")
 
 
-def minigrad_phases(c, n_steps):
-    """Median µs of each phase of the minigrad loop over ``n_steps`` steps."""
-    t = {p: [] for p in PHASES}
+def _minigrad_steps(c):
+    """Yield the phase durations (s) of one minigrad step at a time, forever."""
     pc = time.perf_counter
-    steps = 0
-    while steps < n_steps:
+    while True:
         it = iter(c.loader)
-        while steps < n_steps:
+        while True:
             t0 = pc()
             try:
                 xb, yb = next(it)
@@ -47,39 +44,45 @@ def minigrad_phases(c, n_steps):
             t6 = pc()
             loss.item()
             t7 = pc()
-            for p, a, b in zip(PHASES, (t0, t1, t2, t3, t4, t5, t6), (t1, t2, t3, t4, t5, t6, t7)):
-                t[p].append((b - a) * 1e6)
-            steps += 1
-    return {p: statistics.median(v) for p, v in t.items()}
+            yield (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5, t7 - t6)
 
 
-def floor_phases(f, n_steps):
-    """The floor's step split the same way (gather / forward+loss+backward / update)."""
+def _floor_steps(f):
+    """The floor's step split the same way: gather / forward+loss+backward / update."""
     pc = time.perf_counter
     n, bs = f.X.shape[0], f.w.batch_size
-    gather, compute, update = [], [], []
     upd = f._update
-    f._update = lambda: None  # time the update separately
+    f._update = lambda: None  # so that step_batch stops before the update, timed apart
     try:
-        rng = np.random.default_rng(0)
-        perm = rng.permutation(n)
-        for k in range(n_steps):
-            t0 = pc()
-            s = (k * bs) % (n - bs + 1)
-            idx = perm[s:s + bs]
-            x, y = f.X[idx], f.Y[idx]
-            t1 = pc()
-            f.step_batch(x, y)
-            t2 = pc()
-            upd()
-            t3 = pc()
-            gather.append((t1 - t0) * 1e6)
-            compute.append((t2 - t1) * 1e6)
-            update.append((t3 - t2) * 1e6)
+        while True:
+            perm = f.rng.permutation(n)
+            for s in range(0, n, bs):
+                t0 = pc()
+                idx = perm[s:s + bs]
+                x, y = f.X[idx], f.Y[idx]
+                t1 = pc()
+                f.step_batch(x, y)
+                t2 = pc()
+                upd()
+                t3 = pc()
+                yield (t1 - t0, t2 - t1, t3 - t2)
     finally:
         f._update = upd
-    return {"gather": statistics.median(gather), "fwd+loss+bwd": statistics.median(compute),
-            "update": statistics.median(update)}
+
+
+def phases(c, f, n_steps):
+    """Median µs per phase, minigrad and floor steps alternating so both see the same load."""
+    mg_t = {p: [] for p in PHASES}
+    fl_t = {p: [] for p in FLOOR_PHASES}
+    mg_it, fl_it = _minigrad_steps(c), _floor_steps(f)
+    for _ in range(n_steps):
+        for p, v in zip(FLOOR_PHASES, next(fl_it)):
+            fl_t[p].append(v * 1e6)
+        for p, v in zip(PHASES, next(mg_it)):
+            mg_t[p].append(v * 1e6)
+    fl_it.close()
+    return ({p: statistics.median(v) for p, v in mg_t.items()},
+            {p: statistics.median(v) for p, v in fl_t.items()})
 
 
 def profile(wname, out_dir, device):
@@ -91,11 +94,12 @@ def profile(wname, out_dir, device):
     f = NumpyFloor(w, data, init)
     n = min(w.steps, 2000)
     c.train(min(w.steps_per_epoch, 10))
-    mph = minigrad_phases(c, n)
-    fph = floor_phases(f, n)
+    f.train(min(w.steps_per_epoch, 10))
+    mph, fph = phases(c, f, n)
     buf = io.StringIO()
     total = sum(mph.values())
-    print(f"minigrad on {wname}: phases, median µs over {n} steps (no profiler)", file=buf)
+    print(f"minigrad on {wname}: phases, median µs over {n} steps (no profiler; a floor step "
+          f"before each minigrad step, so that both see the same machine)", file=buf)
     for p, v in mph.items():
         print(f"  {p:12s} {v:10.1f} µs  {v / total * 100:5.1f} %", file=buf)
     print(f"  {'sum':12s} {total:10.1f} µs", file=buf)

@@ -37,6 +37,9 @@ def parse_args(argv=None):
                    help=f"comma-separated subset of {', '.join(list(WORKLOADS) + list(SECTIONS))}")
     p.add_argument("--out", default=os.path.join(HERE, "results"), help="output folder")
     p.add_argument("--repeats", type=int, default=5, help="timed repeats per contender (>= 1)")
+    p.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS",
+                   help="before each timed run wait (up to SECONDS) until other processes "
+                        "leave the CPUs idle; for shared machines")
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if installed")
     p.add_argument("--profile", default=None, metavar="WORKLOAD",
                    help="profile the minigrad contender on WORKLOAD with cProfile and exit")
@@ -95,7 +98,7 @@ def _stats(times, n_steps):
             "us_per_step": med / n_steps * 1e6}
 
 
-def bench_workload(w, device, torch, repeats, quick, log):
+def bench_workload(w, device, torch, repeats, quick, log, wait_quiet=0.0):
     data, init = make_data(w), init_params(w)
     cs = make_contenders(w, data, init, device, torch)
     n_steps = 1 if quick else w.steps
@@ -104,12 +107,17 @@ def bench_workload(w, device, torch, repeats, quick, log):
         c.setup()
         c.train(warm)
     times = {c.name: [] for c in cs}
+    waits = []
     for r in range(repeats):
         # Rotate the order so that no contender always runs first (or after the heaviest one).
         for c in cs[r % len(cs):] + cs[:r % len(cs)]:
             c.setup()
+            waited, busy = measure.wait_quiet(wait_quiet)
+            waits.append({"contender": c.name, "waited_s": waited, "others_busy": busy})
             times[c.name].append(measure.timed(c, n_steps, collect=not quick))
     out = {"spec": w.spec(), "timed_steps": n_steps, "contenders": {}}
+    if wait_quiet > 0:
+        out["quiet_waits"] = waits
     for c in cs:
         out["contenders"][c.name] = _stats(times[c.name], n_steps)
     mem_steps = 1 if quick else min(w.steps_per_epoch, 20)
@@ -176,6 +184,7 @@ def main(argv=None):
     gc.collect()
     gc.freeze()
     meta.update(repeats=args.repeats, quick=args.quick, only=args.only,
+                wait_quiet_s=args.wait_quiet,
                 started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     res = {"meta": meta, "workloads": {}}
     log(f"minigrad benchmarks on {args.device} ({meta['cpu']}, BLAS "
@@ -184,7 +193,7 @@ def main(argv=None):
     for name, w in WORKLOADS.items():
         if name in args.only:
             res["workloads"][name] = bench_workload(w, args.device, torch, args.repeats,
-                                                    args.quick, log)
+                                                    args.quick, log, args.wait_quiet)
     if "micro" in args.only:
         import micro
         res["micro"] = {
