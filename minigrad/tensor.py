@@ -298,6 +298,14 @@ class Tensor:
         return _Handle(self._hooks, key)
 
     # ----- in-place ops -------------------------------------------------------------------
+    def _modified(self):
+        """Record an in-place change: bump the version; if this tensor is the saved output of
+        a recorded op (changed under no_grad), that op's backward must now refuse to run."""
+        self._version += 1
+        fn = self.grad_fn
+        if fn is not None and fn.saves_output:
+            fn.versions = OUTPUT_MODIFIED
+
     def _check_inplace(self):
         if grad_mode.enabled and self._requires_grad:
             if self.grad_fn is None:
@@ -313,7 +321,7 @@ class Tensor:
             raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
                                f"least two devices, {self.device} and {other.device}")
         ufunc(self._data, o, out=self._data)
-        self._version += 1
+        self._modified()
         return self
 
     def add_(self, other, alpha=1):
@@ -338,7 +346,7 @@ class Tensor:
     def fill_(self, value):
         self._check_inplace()
         self._data[...] = value._data if isinstance(value, Tensor) else value
-        self._version += 1
+        self._modified()
         return self
 
     def copy_(self, src):
@@ -349,13 +357,13 @@ class Tensor:
             raise ShapeError(f"copy_: source shape {tuple(np.shape(s))} cannot be broadcast "
                              f"to {self.shape}")
         self._data[...] = backend.to_device(s, self.device) if backend.is_array(s) else s
-        self._version += 1
+        self._modified()
         return self
 
     def clamp_(self, min=None, max=None):
         self._check_inplace()
         self._xp().clip(self._data, min, max, out=self._data)
-        self._version += 1
+        self._modified()
         return self
 
     clip_ = clamp_
@@ -374,7 +382,7 @@ class Tensor:
         self._check_inplace()
         v = value._data if isinstance(value, Tensor) else value
         self._data[_index(idx)] = v
-        self._version += 1
+        self._modified()
 
     def _xp(self):
         return np if type(self._data) is np.ndarray else backend.get_array_module(self._data)
@@ -460,7 +468,7 @@ def _index(idx):
     return idx
 
 
-from minigrad.autograd.function import Function  # noqa: E402
+from minigrad.autograd.function import OUTPUT_MODIFIED, Function  # noqa: E402
 
 
 class _ToDevice(Function):

@@ -501,3 +501,24 @@ def test_random_graphs_match_torch_and_finite_differences():
                     np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=1e-10,
                                                atol=1e-12)
     check()
+
+
+@pytest.mark.parametrize("op", [lambda t: t.exp(), lambda t: t.tanh(), lambda t: t.sigmoid(),
+                                lambda t: t.sqrt(), lambda t: 2 ** t, lambda t: t.logsumexp(0),
+                                lambda t: t.std()])
+def test_modifying_a_saved_output_raises_at_backward(op):
+    x = leaf([1.0, 2.0])
+    y = op(x)
+    with minigrad.no_grad():
+        y.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_modifying_an_output_that_is_not_saved_is_fine():
+    x = leaf([1.0, 2.0])
+    y = x * 3 + 1  # Add reads neither its inputs nor its output
+    with minigrad.no_grad():
+        y.zero_()
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])

@@ -1,6 +1,7 @@
 """The backward pass: one iterative graph walk shared by Tensor.backward and autograd.grad."""
 import numpy as np
 
+from minigrad.autograd.function import OUTPUT_MODIFIED
 from minigrad.backend import get_array_module
 from minigrad.tensor import Tensor
 
@@ -26,6 +27,10 @@ def _unbroadcast(g, shape):
 
 
 def _check_versions(fn):
+    if fn.versions is OUTPUT_MODIFIED:
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been modified by an "
+            f"inplace operation: the output of {type(fn).__name__}, which its backward reads")
     saves = fn.saves
     inputs = fn.inputs
     for i in (range(len(inputs)) if saves is None else saves):

@@ -5,6 +5,11 @@ from minigrad import backend
 from minigrad.autograd import grad_mode
 
 
+# Marks a node whose saved output was changed in place after it was recorded (see
+# Tensor._modified); the engine then raises instead of using the stale value.
+OUTPUT_MODIFIED = ("output modified",)
+
+
 class Function:
     """An op with ``forward`` over arrays and ``backward`` returning one gradient per input.
 
@@ -16,6 +21,7 @@ class Function:
     """
     __slots__ = ("inputs", "needs_input_grad", "versions", "xp", "out_ref")
     saves = None
+    saves_output = False  # True when backward reads the op's own output (exp, tanh, ...)
     _saved_slots = ()
 
     def __init_subclass__(cls, **kwargs):

@@ -88,6 +88,7 @@ class Pow(Function):
 class RPow(Function):
     """c ** x for a constant base c."""
     __slots__ = ("y", "c")
+    saves_output = True
     saves = (1,)
 
     def forward(self, c, x):
@@ -102,6 +103,7 @@ class RPow(Function):
 class PowT(Function):
     """a ** b for two tensors."""
     __slots__ = ("a", "b", "y")
+    saves_output = True
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -124,6 +126,7 @@ class PowT(Function):
 
 class Exp(Function):
     __slots__ = ("y",)
+    saves_output = True
     saves = ()
 
     def forward(self, x):
@@ -158,6 +161,7 @@ class Log1p(Function):
 
 class Sqrt(Function):
     __slots__ = ("y",)
+    saves_output = True
     saves = ()
 
     def forward(self, x):
@@ -203,6 +207,7 @@ class Cos(Function):
 
 class Tanh(Function):
     __slots__ = ("y",)
+    saves_output = True
     saves = ()
 
     def forward(self, x):
@@ -222,6 +227,7 @@ def stable_sigmoid(xp, x):
 
 class Sigmoid(Function):
     __slots__ = ("y",)
+    saves_output = True
     saves = ()
 
     def forward(self, x):

@@ -71,6 +71,7 @@ class MaxMin(Function):
     an int axis (max(dim)): the gradient goes to the index returned (the first extreme), as
     torch does."""
     __slots__ = ("x", "y", "axis", "is_max")
+    saves_output = True
 
     def forward(self, x, axis=None, keepdim=False, is_max=True):
         self.x, self.axis, self.is_max = x, axis, is_max
@@ -115,6 +116,7 @@ class Std(Var):
     """√var. NOTE: where the std is 0 the gradient is taken as 0 (as torch does), not the
     0 · ∞ = NaN that sqrt's chain rule would give."""
     __slots__ = ("y",)
+    saves_output = True
 
     def forward(self, x, axes=None, correction=1, keepdim=False):
         y = self.xp.sqrt(Var.forward(self, x, axes, correction, keepdim))
@@ -133,6 +135,7 @@ class Std(Var):
 
 class LogSumExp(Function):
     __slots__ = ("x", "y", "axes")
+    saves_output = True
 
     def forward(self, x, axes=None, keepdim=False):
         xp = self.xp
