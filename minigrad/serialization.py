@@ -155,20 +155,35 @@ def dumps(obj):
     return st_save(enc.arrays, metadata=metadata)
 
 
+def _foreign_kind(data):
+    """What a file that is not safetensors looks like, for the error message."""
+    if data[:2] == b"PK":
+        return "a zip archive (torch.save writes these)"
+    if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return "a Python pickle"
+    if data[:6] == b"\x93NUMPY":
+        return "a .npy file"
+    return None
+
+
 def _read_header(data, name):
     """The safetensors JSON header of ``data``, or a clear error about what the file is."""
-    kind = ("a zip archive (torch.save writes these)" if data[:2] == b"PK" else
-            "a Python pickle" if data[:1] == b"\x80" else
-            "a .npy file" if data[:6] == b"\x93NUMPY" else None)
-    if kind is not None:
-        raise SerializationError(f"{name}: not a minigrad file: it looks like {kind}. minigrad "
-                                 "never unpickles, because loading a pickle can run code")
-    if len(data) < 8:
-        raise SerializationError(f"{name}: file is truncated or empty ({len(data)} bytes)")
-    (n,) = struct.unpack("<Q", data[:8])
-    if n > _MAX_HEADER or 8 + n > len(data):
-        raise SerializationError(f"{name}: not a minigrad file, or truncated (header length "
-                                 f"{n} does not fit a {len(data)}-byte file)")
+    n = struct.unpack("<Q", data[:8])[0] if len(data) >= 8 else None
+    # NOTE: the safetensors structure is checked first: its 8-byte length prefix may well
+    # start with 0x80 (pickle's first byte) or other magic-looking bytes.
+    looks_safetensors = n is not None and n <= _MAX_HEADER and 8 + n <= len(data) \
+        and data[8:9] == b"{"
+    if not looks_safetensors:
+        kind = _foreign_kind(data)
+        if kind is not None:
+            raise SerializationError(f"{name}: not a minigrad file: it looks like {kind}. "
+                                     "minigrad never unpickles, because loading a pickle can "
+                                     "run code")
+        if n is None:
+            raise SerializationError(f"{name}: file is truncated or empty ({len(data)} bytes)")
+        if n > _MAX_HEADER or 8 + n > len(data):
+            raise SerializationError(f"{name}: not a minigrad file, or truncated (header "
+                                     f"length {n} does not fit a {len(data)}-byte file)")
     try:
         header = json.loads(data[8:8 + n])
     except (UnicodeDecodeError, ValueError, RecursionError):

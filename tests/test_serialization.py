@@ -355,3 +355,18 @@ def test_a_saved_state_dict_is_a_plain_safetensors_file_torch_can_read(tmp_path)
     x = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)
     np.testing.assert_allclose(tmodel(torch.from_numpy(x)).detach().numpy(),
                                model(minigrad.tensor(x)).detach().numpy(), rtol=1e-6)
+
+
+def test_header_lengths_that_look_like_magic_bytes_still_load():
+    """The 8-byte length prefix can start with 0x80 (pickle), 'PK' (zip)...: a valid file must
+    load whatever its header length (regression: a checkpoint was refused as a 'pickle')."""
+    def data_for(pad):
+        return serialization.dumps({"s": "x" * pad, "w": minigrad.ones(2)})
+    n0 = _header_len(data_for(0))
+    firsts = set()
+    # Every low byte of the length, plus the length whose bytes spell 'PK'.
+    for pad in list(range(256)) + [0x4B50 - n0 + k for k in range(-8, 9)]:
+        data = data_for(pad)
+        firsts.add(data[:2])
+        assert serialization.loads(data)["s"] == "x" * pad
+    assert b"PK" in firsts and any(f[:1] == b"\x80" for f in firsts)
