@@ -253,9 +253,12 @@ class Tensor:
         return self.to(dtypes.bool_)
 
     # ----- autograd -------------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=None, inputs=None):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
         from minigrad.autograd.engine import run_backward
+        if create_graph:
+            raise NotImplementedError("minigrad does not record the backward pass "
+                                      "(create_graph=True, higher-order gradients)")
         if not self._requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have "
                                "a grad_fn")

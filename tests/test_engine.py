@@ -522,3 +522,21 @@ def test_modifying_an_output_that_is_not_saved_is_fine():
         y.zero_()
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_create_graph_is_refused_clearly_and_signatures_follow_torch():
+    x = leaf([1.0])
+    y = (x * x).sum()
+    with pytest.raises(NotImplementedError, match="create_graph"):
+        y.backward(None, True, True)
+    with pytest.raises(NotImplementedError, match="create_graph"):
+        minigrad.autograd.grad(y, x, None, True, True)
+    (g,) = minigrad.autograd.grad(y, x, None, True, False, True)  # allow_unused 6th, as torch
+    assert g.item() == 2.0
+    y.backward(None, False, False, [x])
+    assert x.grad.item() == 2.0
+
+
+def test_autograd_backward_validates_roots():
+    with pytest.raises(RuntimeError, match="element 1"):
+        minigrad.autograd.backward([leaf([1.0]).sum(), minigrad.ones(1)])

@@ -8,15 +8,19 @@ from minigrad.autograd.gradcheck import gradcheck  # noqa: E402,F401
 
 
 def __getattr__(name):
-    # Function and gradcheck need Tensor, which itself imports this package: load them late.
+    # Function needs Tensor, which itself imports this package: load it late.
     if name == "Function":
         from minigrad.autograd.function import Function
         return Function
     raise AttributeError(f"module 'minigrad.autograd' has no attribute {name!r}")
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
     """d(outputs)/d(inputs) as a tuple of tensors, without touching any ``.grad``."""
+    if create_graph:
+        raise NotImplementedError("minigrad does not record the backward pass "
+                                  "(create_graph=True, higher-order gradients)")
     from minigrad.autograd.engine import run_backward
     from minigrad.tensor import Tensor, _initial_grad
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
@@ -45,12 +49,21 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, allow_unused=Fal
     return tuple(out)
 
 
-def backward(tensors, grad_tensors=None, retain_graph=None):
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
     """Backpropagate from several outputs at once."""
     from minigrad.autograd.engine import run_backward
     from minigrad.tensor import Tensor, _initial_grad
+    if create_graph:
+        raise NotImplementedError("minigrad does not record the backward pass "
+                                  "(create_graph=True, higher-order gradients)")
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor) or not t.requires_grad:
+            raise RuntimeError(f"element {i} of tensors does not require grad and does not "
+                               "have a grad_fn")
     if grad_tensors is None:
         grad_tensors = [None] * len(tensors)
+    elif isinstance(grad_tensors, Tensor):
+        grad_tensors = [grad_tensors]
     gs = [_initial_grad(t, g) for t, g in zip(tensors, grad_tensors)]
     run_backward(tensors, gs, bool(retain_graph))
