@@ -108,7 +108,6 @@ def test_training_killed_at_a_random_moment_resumes_to_the_same_weights(tmp_path
     import minigrad
     killed_at = minigrad.load(ckdir / "last.safetensors")["epoch"]
     assert 1 <= killed_at <= 60
-    print("killed after epoch", killed_at)
     _run(tmp_path, "resume", "global_generator", ckdir, tmp_path / "resumed", 60)
     _run(tmp_path, "full", "global_generator", tmp_path / "ck_full", tmp_path / "full", 60)
     full, resumed = np.load(tmp_path / "full.npz"), np.load(tmp_path / "resumed.npz")
