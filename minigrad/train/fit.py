@@ -1,6 +1,8 @@
 """``fit``: the training loop of the seed (zero_grad, forward, loss, backward, step, per-epoch
 average loss), plus validation, schedules, gradient accumulation and clipping, callbacks,
 checkpoints and exact resume."""
+import io
+import os
 import sys
 import time
 
@@ -79,6 +81,18 @@ def _group_sizes(n_batches, k):
     if n_batches is None:
         return None
     return [min(k, n_batches - (i // k) * k) for i in range(n_batches)]
+
+
+def _bar_size(file):
+    """tqdm sizing: follow the terminal, unless it reports 0x0 (some ptys), which would make
+    tqdm draw nothing at all."""
+    try:
+        size = os.get_terminal_size(file.fileno())
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return {"dynamic_ncols": True}
+    if size.columns >= 20 and size.lines >= 2:
+        return {"dynamic_ncols": True}
+    return {"ncols": 80, "nrows": 24}
 
 
 def _epoch_line(epoch, epochs, loss, val_loss, val_acc, lr):
@@ -180,7 +194,7 @@ def fit(model, loss_fn, optimizer, train_loader, *, epochs, val_loader=None, sch
         if use_bar:
             from tqdm import tqdm
             bar = tqdm(total=n_batches, desc=f"Epoch {epoch}/{epochs}", file=file,
-                       leave=True, dynamic_ncols=True)
+                       leave=True, **_bar_size(file))
         losses, correct, count, step_lrs = [], [], 0, []
         lr_used = group0["lr"]
         pending = 0  # micro-batches whose gradients wait for a step
