@@ -309,16 +309,24 @@ class Tensor:
         if fn is not None and fn.saves_output:
             fn.versions = OUTPUT_MODIFIED
 
-    def _check_inplace(self):
-        if grad_mode.enabled and self._requires_grad:
+    def _check_inplace(self, other=None):
+        if not grad_mode.enabled:
+            return
+        if self._requires_grad:
             if self.grad_fn is None:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an "
                                    "in-place operation.")
             raise RuntimeError("minigrad does not record in-place operations on tensors that "
                                "are part of a graph; use the out-of-place op instead")
+        if isinstance(other, Tensor) and other._requires_grad:
+            # NOTE: torch would record this; silently dropping the graph would lose gradients.
+            raise RuntimeError("minigrad does not record in-place operations: writing a tensor "
+                               "that requires grad into one that does not would lose its "
+                               "gradient; use an out-of-place op (y = y + x, cat, stack, where) "
+                               "or wrap the update in no_grad()")
 
     def _inplace(self, ufunc, other):
-        self._check_inplace()
+        self._check_inplace(other)
         o = other._data if isinstance(other, Tensor) else other
         if isinstance(other, Tensor) and not backend.same_device(self._data, o):
             raise RuntimeError(f"Expected all tensors to be on the same device, but found at "
@@ -329,11 +337,13 @@ class Tensor:
 
     def add_(self, other, alpha=1):
         if alpha != 1:
+            self._check_inplace(other)
             other = (other._data if isinstance(other, Tensor) else other) * alpha
         return self._inplace(self._xp().add, other)
 
     def sub_(self, other, alpha=1):
         if alpha != 1:
+            self._check_inplace(other)
             other = (other._data if isinstance(other, Tensor) else other) * alpha
         return self._inplace(self._xp().subtract, other)
 
@@ -347,13 +357,13 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value):
-        self._check_inplace()
+        self._check_inplace(value)
         self._data[...] = value._data if isinstance(value, Tensor) else value
         self._modified()
         return self
 
     def copy_(self, src):
-        self._check_inplace()
+        self._check_inplace(src)
         s = src._data if isinstance(src, Tensor) else src
         if tuple(np.broadcast_shapes(np.shape(s), self.shape)) != self.shape:
             from minigrad.ops import ShapeError
@@ -382,7 +392,7 @@ class Tensor:
                           .astype(self._data.dtype))
 
     def __setitem__(self, idx, value):
-        self._check_inplace()
+        self._check_inplace(value)
         v = value._data if isinstance(value, Tensor) else value
         self._data[_index(idx)] = v
         self._modified()

@@ -326,3 +326,17 @@ def test_float32_tensor_op_python_scalar_stays_float32():
     x = minigrad.ones(2)
     for y in (x + 1, x * 2.5, x / 3, 1 - x, x ** 2, 2 ** x, -x, x.clamp(0.5, 1.5)):
         assert y.dtype == minigrad.float32
+
+
+@pytest.mark.parametrize("op", [
+    lambda t, w: t.add_(w), lambda t, w: t.add_(w, alpha=2), lambda t, w: t.mul_(w),
+    lambda t, w: t.copy_(w), lambda t, w: t.__setitem__(0, w[0]), lambda t, w: t.sub_(w),
+])
+def test_inplace_write_of_a_tensor_requiring_grad_is_refused_not_silently_dropped(op):
+    t = minigrad.zeros(2)
+    w = minigrad.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="requires grad"):
+        op(t, w)
+    assert t.tolist() == [0.0, 0.0]
+    with minigrad.no_grad():  # an explicit no_grad write is fine (e.g. loading weights)
+        op(t, w)
