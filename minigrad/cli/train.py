@@ -229,14 +229,14 @@ def run_dir(out, name):
             n += 1
 
 
-def write_plot(plot_fn, path, out=sys.stdout):
+def write_plot(plot_fn, path, out=None):
     """Call ``plot_fn(path)``; without matplotlib print the one-line hint instead."""
     from minigrad.train.plotting import PlotUnavailable
     try:
         plot_fn(path)
         return True
     except PlotUnavailable as e:
-        print(f"(no plot: {e})", file=out)
+        print(f"(no plot: {e})", file=sys.stdout if out is None else out)
         return False
 
 
