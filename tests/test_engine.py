@@ -540,3 +540,10 @@ def test_create_graph_is_refused_clearly_and_signatures_follow_torch():
 def test_autograd_backward_validates_roots():
     with pytest.raises(RuntimeError, match="element 1"):
         minigrad.autograd.backward([leaf([1.0]).sum(), minigrad.ones(1)])
+
+
+def test_a_hook_may_not_change_the_gradient_shape():
+    x = leaf([1.0, 2.0])
+    x.register_hook(lambda g: g.sum())
+    with pytest.raises(RuntimeError, match=r"shape from \(2,\) to \(\)"):
+        (x * 2).sum().backward()

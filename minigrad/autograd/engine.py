@@ -75,7 +75,12 @@ def _run_hooks(t, g):
     for hook in list(t._hooks.values()):
         r = hook(Tensor._wrap(_as_array(g)))
         if r is not None:
-            g = r._data if isinstance(r, Tensor) else r
+            r = r._data if isinstance(r, Tensor) else r
+            if getattr(r, "shape", None) != g.shape:
+                raise RuntimeError(f"hook {getattr(hook, '__name__', hook)!r} changed the "
+                                   f"gradient's shape from {tuple(g.shape)} to "
+                                   f"{tuple(getattr(r, 'shape', ()))}")
+            g = r
     return g
 
 
