@@ -76,9 +76,10 @@ def test_index_add_counts_repeated_indices(device):
 
 
 def test_on_device_and_synchronize_on_cpu():
-    with backend.on_device("cpu"):
-        pass
-    backend.synchronize()
+    with backend.on_device("cpu") as ctx:
+        t = minigrad.ones(2)
+    assert ctx is None and t.device == "cpu"
+    assert backend.synchronize() is None
 
 
 def test_tensor_on_device_keeps_array_module(device):
