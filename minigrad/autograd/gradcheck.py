@@ -48,6 +48,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         if err.size and err.max() > 0:
             w = np.unravel_index(int(err.argmax()), err.shape)
             raise ValueError(
-                f"gradcheck failed for input {i} (shape {host.shape}) at index {tuple(map(int, w))}"
-                f": analytic {a[w]!r}, numeric {numeric[w]!r}")
+                f"gradcheck failed for input {i} (shape {host.shape}) at index "
+                f"{tuple(map(int, w))}: analytic {float(a[w])!r}, numeric {float(numeric[w])!r} "
+                f"(atol={atol}, rtol={rtol})")
     return True
