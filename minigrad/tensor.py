@@ -413,6 +413,21 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol; detach() first")
+        t = Tensor._wrap(self._data.copy())
+        t._requires_grad = self._requires_grad
+        memo[id(self)] = t
+        if self.grad is not None:
+            t.grad = self.grad.__deepcopy__(memo)
+        return t
+
+    def __reduce_ex__(self, protocol):
+        # Values, dtype, device and requires_grad travel; the graph, grad and hooks do not.
+        return (_rebuild, (backend.to_host(self._data), self._requires_grad, str(self.device)))
+
     def __bool__(self):
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is "
@@ -455,6 +470,12 @@ class Tensor:
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _rebuild(arr, requires_grad, device):
+    t = Tensor._wrap(arr if device == "cpu" else backend.to_device(arr, device))
+    t._requires_grad = bool(requires_grad)
+    return t
 
 
 def _initial_grad(t, gradient):

@@ -340,3 +340,24 @@ def test_inplace_write_of_a_tensor_requiring_grad_is_refused_not_silently_droppe
     assert t.tolist() == [0.0, 0.0]
     with minigrad.no_grad():  # an explicit no_grad write is fine (e.g. loading weights)
         op(t, w)
+
+
+def test_deepcopy_and_pickle():
+    import copy
+    import pickle
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    (x * 2).sum().backward()
+    c = copy.deepcopy(x)
+    assert c is not x and c.requires_grad and c.is_leaf
+    assert not np.shares_memory(c._data, x._data) and c.tolist() == x.tolist()
+    assert c.grad.tolist() == [2.0, 2.0] and c.grad is not x.grad
+    p = pickle.loads(pickle.dumps(x))
+    assert p.tolist() == [1.0, 2.0] and p.requires_grad and p.grad is None
+    assert pickle.loads(pickle.dumps(minigrad.arange(3))).dtype == minigrad.int64
+    y = x * 2
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(y)
+    assert pickle.loads(pickle.dumps(y)).tolist() == [2.0, 4.0]
+    shared = [x, x]
+    a, b = copy.deepcopy(shared)
+    assert a is b
