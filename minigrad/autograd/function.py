@@ -15,9 +15,11 @@ class Function:
 
     Subclasses declare the arrays they keep for backward in ``__slots__``; ``saves`` lists the
     input positions whose *values* backward reads (``None``: all of them), so that an in-place
-    change to one of those inputs is caught at backward time by the version counters.
+    change to one of those inputs is caught at backward time by the version counters;
+    ``saves_output = True`` does the same for an op whose backward reads its own output.
     ``backward`` works on raw arrays and never mutates ``gy``; it returns ``None`` for an input
-    that needs no gradient (``self.needs_input_grad[i]`` is False).
+    that needs no gradient (``self.needs_input_grad[i]`` is False), and a distinct array per
+    input (or ``gy`` itself): the engine may accumulate into a fresh array it is handed.
     """
     __slots__ = ("inputs", "needs_input_grad", "versions", "xp", "out_ref")
     saves = None
