@@ -1,4 +1,6 @@
 """Reductions over all elements or chosen dims (``dim``/``keepdim`` as torch spells them)."""
+import numpy as np
+
 from minigrad.autograd.function import Function
 
 __all__ = ["Sum", "Mean", "MaxMin", "Var", "Std", "LogSumExp", "normalize_dims"]
@@ -142,7 +144,8 @@ class LogSumExp(Function):
         self.x, self.axes = x, axes
         m = x.max(axis=axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)  # all -inf rows give -inf, not NaN
-        y = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        with np.errstate(divide="ignore"):  # log(0) = -inf for an all -inf row, silently
+            y = xp.log(xp.exp(x - m).sum(axis=axes, keepdims=True)) + m
         self.y = y
         if keepdim:
             return y
