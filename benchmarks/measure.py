@@ -246,6 +246,20 @@ def _cpu_model():
     return platform.processor() or platform.machine()
 
 
+def _git_state():
+    """The commit the numbers belong to, and whether minigrad/ had uncommitted edits."""
+    import subprocess
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "minigrad"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": head or None, "minigrad_dirty": bool(dirty)}
+
+
 def machine_info(device):
     import minigrad
     info = {
@@ -264,6 +278,7 @@ def machine_info(device):
             "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
             "MKL_NUM_THREADS")},
         "blas": blas_info(),
+        "git": _git_state(),
     }
     info["blas_threads"] = blas_threads(info["blas"])
     try:

@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 
+import measure
 import minigrad as mg
 
 OPT_SHAPE = (1000, 1000)
@@ -72,7 +73,7 @@ def _torch_ops(torch, device):
     return fwd_bwd, fwd_graph, fwd_nograd
 
 
-def per_op(device, torch=None, quick=False, repeats=5):
+def per_op(device, torch=None, quick=False, repeats=5, wait_quiet=0.0):
     n = 500 if quick else 20000
     names = ("add_fwd_bwd", "add_fwd_graph", "add_fwd_nograd")
     out = {"what": "c = a + b; c.backward(g) on 1-element float32 tensors; µs per call",
@@ -81,6 +82,7 @@ def per_op(device, torch=None, quick=False, repeats=5):
     if torch is not None:
         libs.append(("torch", _torch_ops(torch, device)))
     # Interleave the libraries so that a noisy neighbour hurts both alike.
+    measure.wait_quiet(wait_quiet)
     for name, k in zip(names, range(3)):
         for lib, fns in libs:
             out[lib][name] = _best_of(fns[k], n, repeats)
@@ -142,7 +144,33 @@ def optimizer_cases(torch):
     return cases
 
 
-def optimizer_step(device, torch=None, quick=False, repeats=5):
+def gemm(device, torch=None, quick=False, repeats=5, wait_quiet=0.0):
+    """One float32 (256 x 1024) @ (1024 x 1024) product, NumPy's BLAS vs torch's: the kernel
+    that bounds the wide workload for every contender."""
+    n = 2 if quick else 20
+    rng = np.random.RandomState(0)
+    a = rng.randn(256, 1024).astype(np.float32)
+    b = rng.randn(1024, 1024).astype(np.float32)
+    out = {"what": "(256 x 1024) @ (1024 x 1024) float32; µs per product"}
+    if device == "cpu":
+        measure.wait_quiet(wait_quiet)
+        out["numpy"] = _best_of(lambda k: [a @ b for _ in range(k)], n, repeats)
+    if torch is not None:
+        ta, tb = torch.from_numpy(a).to(device), torch.from_numpy(b).to(device)
+
+        def tmm(k):
+            for _ in range(k):
+                ta @ tb
+            if device != "cpu":
+                torch.cuda.synchronize()
+        measure.wait_quiet(wait_quiet)
+        out["torch"] = _best_of(tmm, n, repeats)
+        if "numpy" in out:
+            out["ratio_numpy_to_torch"] = out["numpy"]["median_us"] / out["torch"]["median_us"]
+    return out
+
+
+def optimizer_step(device, torch=None, quick=False, repeats=5, wait_quiet=0.0):
     n = 2 if quick else 20
     rng = np.random.RandomState(0)
     p0 = rng.randn(*OPT_SHAPE).astype(np.float32)
@@ -160,6 +188,7 @@ def optimizer_step(device, torch=None, quick=False, repeats=5):
                 opt.step()
             if device != "cpu":
                 mg.backend.synchronize()
+        measure.wait_quiet(wait_quiet)
         row["minigrad"] = _best_of(mstep, n, repeats)
         if torch is not None and hasattr(torch.optim, cls):
             tp = torch.tensor(p0, device=device, requires_grad=True)
@@ -171,10 +200,12 @@ def optimizer_step(device, torch=None, quick=False, repeats=5):
                     topt.step()
                 if device != "cpu":
                     torch.cuda.synchronize()
+            measure.wait_quiet(wait_quiet)
             row["torch"] = _best_of(tstep, n, repeats)
             row["ratio_to_torch"] = row["minigrad"]["median_us"] / row["torch"]["median_us"]
         if device == "cpu" and label in ("SGD", "Adam"):
             floor = (_floor_sgd if label == "SGD" else _floor_adam)(p0.copy(), g0)
+            measure.wait_quiet(wait_quiet)
             row["numpy"] = _best_of(lambda k: [floor() for _ in range(k)], n, repeats)
             row["ratio_to_floor"] = row["minigrad"]["median_us"] / row["numpy"]["median_us"]
         out["cases"][label] = row

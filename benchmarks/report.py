@@ -156,6 +156,12 @@ def markdown(res):
                     f"{_fmt(row.get('numpy', {}).get('median_us'), '.0f')} | "
                     f"{_fmt(row.get('ratio_to_torch'), '.2f')} | "
                     f"{_fmt(row.get('ratio_to_floor'), '.2f')} |")
+        gm = micro.get("gemm")
+        if gm:
+            lines += ["", f"GEMM {gm['what']}: NumPy "
+                      f"{_fmt(gm.get('numpy', {}).get('median_us'), '.0f')}, torch "
+                      f"{_fmt(gm.get('torch', {}).get('median_us'), '.0f')} "
+                      f"(NumPy / torch {_fmt(gm.get('ratio_numpy_to_torch'), '.2f')})."]
     flat = res.get("memory_flat")
     if flat:
         lines += ["", f"## Memory over {flat['steps']} steps of seed (minigrad, tracemalloc)", "",

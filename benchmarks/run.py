@@ -196,10 +196,12 @@ def main(argv=None):
                                                     args.quick, log, args.wait_quiet)
     if "micro" in args.only:
         import micro
+        wq = args.wait_quiet
         res["micro"] = {
-            "per_op": micro.per_op(args.device, torch, args.quick, args.repeats),
+            "per_op": micro.per_op(args.device, torch, args.quick, args.repeats, wq),
             "optimizer_step": micro.optimizer_step(args.device, torch, args.quick,
-                                                   args.repeats)}
+                                                   args.repeats, wq),
+            "gemm": micro.gemm(args.device, torch, args.quick, args.repeats, wq)}
         log(f"  per-op add fwd+bwd: minigrad "
             f"{res['micro']['per_op']['minigrad']['add_fwd_bwd']['median_us']:.2f} µs")
     if "memory" in args.only:
