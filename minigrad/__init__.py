@@ -30,7 +30,8 @@ def where(condition, input, other):
     """Elements of ``input`` where ``condition`` holds, else of ``other`` (differentiable)."""
     from minigrad.tensor_methods import _operand
     if not isinstance(condition, Tensor):
-        condition = tensor(condition, dtype=bool)
+        dev = input.device if isinstance(input, Tensor) else getattr(other, "device", None)
+        condition = tensor(condition, dtype=bool, device=dev)
     if condition._data.dtype.kind != "b":
         condition = condition.bool()
     if isinstance(input, Tensor):
