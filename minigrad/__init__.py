@@ -22,7 +22,7 @@ for _name in ("exp log log1p sqrt abs sin cos tanh sigmoid relu sum mean max min
               "logsumexp reshape flatten squeeze unsqueeze transpose permute matmul clamp clip "
               "maximum minimum argmax argmin isnan isinf isfinite all any norm sign "
               "softmax log_softmax broadcast_to add sub mul div pow neg square rsqrt "
-              "amax amin masked_fill").split():
+              "amax amin masked_fill eq ne lt le gt ge clone detach").split():
     globals()[_name] = getattr(Tensor, _name)
 
 
@@ -87,6 +87,11 @@ def stack(tensors, dim=0):
     return _ops.Stack.apply(*tensors, axis=dim % nd)
 
 
+def equal(a, b):
+    """True when ``a`` and ``b`` have the same shape and elements (torch.equal)."""
+    return tuple(a.shape) == tuple(b.shape) and _builtins.bool((a == b).all())
+
+
 def numel(t):
     return t.numel()
 
@@ -104,7 +109,7 @@ def linear(x, weight, bias=None):
 
 def allclose(a, b, rtol=1e-5, atol=1e-8):
     import numpy as _np
-    return bool(_np.allclose(_np.asarray(a), _np.asarray(b), rtol=rtol, atol=atol))
+    return _builtins.bool(_np.allclose(_np.asarray(a), _np.asarray(b), rtol=rtol, atol=atol))
 
 
 def _lazy(name):

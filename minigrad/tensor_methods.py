@@ -448,6 +448,8 @@ _METHODS = dict(
     __ge__=_compare("greater_equal"), __getitem__=__getitem__,
     __and__=_compare("logical_and"), __or__=_compare("logical_or"),
     __xor__=_compare("logical_xor"), __invert__=_nondiff("logical_not"),
+    eq=_compare("equal"), ne=_compare("not_equal"), lt=_compare("less"),
+    le=_compare("less_equal"), gt=_compare("greater"), ge=_compare("greater_equal"),
     add=lambda self, other, alpha=1: self + (other * alpha if alpha != 1 else other),
     sub=lambda self, other, alpha=1: self - (other * alpha if alpha != 1 else other),
     mul=_binary(ops.Mul), div=__truediv__, pow=__pow__, matmul=__matmul__,

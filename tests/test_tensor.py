@@ -361,3 +361,18 @@ def test_deepcopy_and_pickle():
     shared = [x, x]
     a, b = copy.deepcopy(shared)
     assert a is b
+
+
+def test_functional_forms_and_comparison_methods():
+    a, b = minigrad.tensor([1.0, 2.0]), minigrad.tensor([1.0, 3.0])
+    assert minigrad.eq(a, b).tolist() == [True, False] and a.ne(b).tolist() == [False, True]
+    assert a.lt(b).tolist() == [False, True] and a.le(b).tolist() == [True, True]
+    assert minigrad.gt(b, a).tolist() == [False, True] and b.ge(a).tolist() == [True, True]
+    assert minigrad.equal(a, a.clone()) is True and minigrad.equal(a, b) is False
+    assert minigrad.equal(a, minigrad.ones(3)) is False
+    assert minigrad.allclose(a, a + 1e-9) is True and minigrad.allclose(a, b) is False
+    assert minigrad.is_tensor(a) and not minigrad.is_tensor(1.0) and minigrad.numel(a) == 2
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    assert minigrad.exp(x).grad_fn is not None and minigrad.sum(x).item() == 3.0
+    assert minigrad.max(a, b).tolist() == [1.0, 3.0]  # torch.max(a, b) is maximum
+    assert not minigrad.detach(x).requires_grad
