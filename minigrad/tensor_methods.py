@@ -2,7 +2,6 @@
 import numpy as np
 
 from minigrad import backend, dtypes, ops
-from minigrad.autograd import grad_mode
 from minigrad.ops.reduce import normalize_dims
 from minigrad.tensor import Tensor, _index
 
@@ -124,17 +123,15 @@ def __rmatmul__(self, other):
 
 
 def _inplace_operator(name, ufunc_name):
-    """``a += b``: in place when nothing is recorded, out of place when a graph is built."""
+    """``a += b``: in place, recorded in the graph when one is being built (as torch does);
+    sequences and arrays on the right fall back to the out-of-place op."""
     out_of_place = getattr(Tensor, name)
+    op = {"add": ops.Add, "subtract": ops.Sub, "multiply": ops.Mul, "true_divide": ops.Div}[
+        ufunc_name]
 
     def method(self, other):
-        if grad_mode.enabled and (self._requires_grad or
-                                  (isinstance(other, Tensor) and other._requires_grad)):
-            if self._requires_grad and self.grad_fn is None:
-                self._check_inplace()  # raises: a leaf that requires grad
-            return out_of_place(self, other)
         if isinstance(other, _SCALARS) or isinstance(other, Tensor):
-            return self._inplace(getattr(self._xp(), ufunc_name), other)
+            return self._inplace(getattr(self._xp(), ufunc_name), other, op)
         return out_of_place(self, other)
     return method
 

@@ -261,23 +261,104 @@ def test_augmented_assignment_is_in_place(op, expected):
     np.testing.assert_allclose(y.numpy(), [expected] * 3)
 
 
-def test_augmented_assignment_inside_a_graph_stays_differentiable():
+def test_augmented_assignment_inside_a_graph_is_in_place_and_differentiable():
     x = minigrad.tensor([1.0, 2.0], requires_grad=True)
     y = x * 1
-    y += x      # y is a non-leaf: recorded (out of place) as y + x
+    alias = y
+    y += x      # recorded in place, as torch does: every alias sees it
     y *= 3
+    assert alias is y
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
     c = minigrad.zeros(2)
     c += x      # a constant accumulating a tensor that requires grad joins the graph
-    assert c.requires_grad
+    assert c.requires_grad and not c.is_leaf
 
 
-def test_inplace_on_a_non_leaf_in_a_graph_raises():
+INPLACE_PROGRAMS = {
+    "add_sub_mul_div": lambda x, a: (a.add_(1), a.mul_(2.0), a.sub_(x, alpha=2), a.div_(x)),
+    "clamp": lambda x, a: a.clamp_(1.0, 5.0),
+    "setitem_tensor": lambda x, a: a.__setitem__(0, x[1] * 5),
+    "setitem_slice_scalar": lambda x, a: a.__setitem__(slice(1, None), 7.0),
+    "setitem_mask": lambda x, a: a.__setitem__(a > 3, x[0]),
+    "copy": lambda x, a: a.copy_(x * x),
+    "fill_zero": lambda x, a: (a.fill_(2.0), a.mul_(x), a.zero_()),
+    "augmented": lambda x, a: (a.__iadd__(x), a.__imul__(x), a.__isub__(1), a.__itruediv__(x)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE_PROGRAMS))
+def test_inplace_on_a_non_leaf_is_recorded_like_torch(name):
+    prog = INPLACE_PROGRAMS[name]
+
+    def run(m):
+        x = m.tensor([1.0, 2.0, 3.0], dtype=m.float64, requires_grad=True)
+        a = x * 2
+        alias = a
+        prog(x, a)
+        assert alias is a
+        (a * a).sum().backward()
+        return a.detach().numpy().copy(), x.grad.numpy().copy(), a.requires_grad, a.is_leaf
+    out = run(minigrad)
+    assert out[2] and not out[3]
+    if torch is not None:
+        ref = run(torch)
+        np.testing.assert_allclose(out[0], ref[0], rtol=1e-12)
+        np.testing.assert_allclose(out[1], ref[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("op", [
+    lambda t, w: t.add_(w), lambda t, w: t.add_(w, alpha=2), lambda t, w: t.mul_(w),
+    lambda t, w: t.copy_(w), lambda t, w: t.__setitem__(0, w[0]), lambda t, w: t.sub_(w),
+    lambda t, w: t.__setitem__(slice(None), w * 3), lambda t, w: t.fill_(w[1]),
+])
+def test_writing_a_tensor_that_requires_grad_into_a_constant_is_recorded(op):
+    def run(m):
+        t = m.tensor([1.0, -2.0], dtype=m.float64)
+        w = m.tensor([3.0, 4.0], dtype=m.float64, requires_grad=True)
+        op(t, w)
+        assert t.requires_grad and not t.is_leaf
+        (t * t).sum().backward()
+        return t.detach().numpy().copy(), w.grad.numpy().copy()
+    got = run(minigrad)
+    if torch is not None:
+        ref = run(torch)
+        np.testing.assert_allclose(got[0], ref[0])
+        np.testing.assert_allclose(got[1], ref[1])
+    t, w = minigrad.zeros(2), minigrad.ones(2, requires_grad=True)
+    with minigrad.no_grad():  # an explicit no_grad write stays a plain write
+        op(t, w)
+    assert not t.requires_grad and t.is_leaf
+
+
+@pytest.mark.parametrize("make", [lambda x: x.exp(), lambda x: x.sigmoid()])
+def test_inplace_on_a_saved_output_raises_at_backward_like_torch(make):
+    for m in ([minigrad] + ([torch] if torch is not None else [])):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = make(x)
+        y.zero_()   # recorded, but the op that made y needs its old value
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+
+
+def test_inplace_on_a_saved_non_leaf_raises_at_backward_like_torch():
+    for m in ([minigrad] + ([torch] if torch is not None else [])):
+        x = m.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 2
+        z = y * y   # saves y
+        y.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            z.sum().backward()
+
+
+def test_hooks_and_retain_grad_follow_a_tensor_changed_in_place():
     x = minigrad.tensor([1.0, 2.0], requires_grad=True)
     y = x * 2
-    with pytest.raises(RuntimeError, match="in-place"):
-        y.add_(1)
+    y.retain_grad()
+    y.add_(1)
+    (y * 3).sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [3.0, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 6.0])
 
 
 def test_inplace_device_mismatch_and_shape_errors():
@@ -326,20 +407,6 @@ def test_float32_tensor_op_python_scalar_stays_float32():
     x = minigrad.ones(2)
     for y in (x + 1, x * 2.5, x / 3, 1 - x, x ** 2, 2 ** x, -x, x.clamp(0.5, 1.5)):
         assert y.dtype == minigrad.float32
-
-
-@pytest.mark.parametrize("op", [
-    lambda t, w: t.add_(w), lambda t, w: t.add_(w, alpha=2), lambda t, w: t.mul_(w),
-    lambda t, w: t.copy_(w), lambda t, w: t.__setitem__(0, w[0]), lambda t, w: t.sub_(w),
-])
-def test_inplace_write_of_a_tensor_requiring_grad_is_refused_not_silently_dropped(op):
-    t = minigrad.zeros(2)
-    w = minigrad.ones(2, requires_grad=True)
-    with pytest.raises(RuntimeError, match="requires grad"):
-        op(t, w)
-    assert t.tolist() == [0.0, 0.0]
-    with minigrad.no_grad():  # an explicit no_grad write is fine (e.g. loading weights)
-        op(t, w)
 
 
 def test_deepcopy_and_pickle():
