@@ -63,7 +63,9 @@ def cat(tensors, dim=0):
     """Join tensors along an existing dim."""
     tensors = _tensors(tensors, "cat")
     nd = tensors[0].ndim
-    axis = dim % nd if nd else 0
+    if nd == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
+    (axis,) = _ops.normalize_dims(dim, nd)
     for t in tensors:
         # NOTE: `any`, `max`, `sum`... in this module are the tensor functions; use builtins.
         if t.ndim != nd or _builtins.any(a != b for i, (a, b) in
@@ -83,8 +85,8 @@ def stack(tensors, dim=0):
     if len(shapes) != 1:
         raise ShapeError(f"stack expects each tensor to be equal size, got shapes "
                          f"{[tuple(t.shape) for t in tensors]}")
-    nd = tensors[0].ndim + 1
-    return _ops.Stack.apply(*tensors, axis=dim % nd)
+    (axis,) = _ops.normalize_dims(dim, tensors[0].ndim + 1)
+    return _ops.Stack.apply(*tensors, axis=axis)
 
 
 def equal(a, b):

@@ -306,7 +306,10 @@ def flatten(self, start_dim=0, end_dim=-1):
     nd = self._data.ndim
     if nd == 0:
         return reshape(self, 1)
-    s, e = start_dim % nd, end_dim % nd
+    (s,), (e,) = _dims(self, start_dim), _dims(self, end_dim)
+    if s > e:
+        raise ValueError(f"flatten() has invalid args: start_dim {start_dim} cannot come after "
+                         f"end_dim {end_dim}")
     shape = self.shape
     return reshape(self, shape[:s] + (-1,) + shape[e + 1:])
 

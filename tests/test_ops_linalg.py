@@ -100,3 +100,8 @@ def test_linear_only_some_inputs_need_grad():
 def test_linear_shape_mismatch_names_shapes():
     with pytest.raises(ValueError, match=r"\(4, 3\).*\(2, 5\)"):
         minigrad.linear(minigrad.ones(4, 3), minigrad.ones(2, 5))
+
+
+def test_linear_needs_a_2d_weight():
+    with pytest.raises(ValueError, match=r"\(3,\)"):
+        minigrad.linear(minigrad.ones(2, 3), minigrad.ones(3))

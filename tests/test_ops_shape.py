@@ -230,3 +230,17 @@ def test_cast_to_int_stops_the_gradient_flow():
     x = minigrad.tensor([1.5, 2.5], requires_grad=True)
     y = x.long()
     assert y.dtype == minigrad.int64 and not y.requires_grad
+
+
+def test_dim_arguments_out_of_range_raise_index_error():
+    x = minigrad.ones(2, 3)
+    for f in (lambda: minigrad.cat([x, x], dim=2), lambda: minigrad.cat([x, x], dim=-3),
+              lambda: minigrad.stack([x, x], dim=3), lambda: x.flatten(2),
+              lambda: x.transpose(0, 2), lambda: x.squeeze(2)):
+        with pytest.raises(IndexError, match="out of range"):
+            f()
+    with pytest.raises(ValueError, match="start_dim"):
+        x.flatten(1, 0)
+    with pytest.raises(ValueError, match="zero-dimensional"):
+        minigrad.cat([minigrad.tensor(1.0)])
+    assert minigrad.stack([minigrad.tensor(1.0), minigrad.tensor(2.0)]).shape == (2,)

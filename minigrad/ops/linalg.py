@@ -51,9 +51,10 @@ class Linear(Function):
     saves = (0, 1)
 
     def forward(self, x, w, b=None):
-        if x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        if x.ndim == 0 or w.ndim != 2 or x.shape[-1] != w.shape[1]:
             raise ShapeError(f"linear: input shape {tuple(x.shape)} does not match weight shape "
-                             f"{tuple(w.shape)} (expected last dim {w.shape[1]})")
+                             f"{tuple(w.shape)} (expected a 2-D weight (out_features, "
+                             f"in_features) whose in_features is the input's last dim)")
         self.x, self.w = x, w
         y = x @ w.T
         if b is not None:
