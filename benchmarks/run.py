@@ -54,6 +54,8 @@ def parse_args(argv=None):
             p.error(f"--only: unknown name(s) {bad or args.only!r}; choose from {names}")
     else:
         args.only = names
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        p.error(f"--out: {args.out!r} exists and is not a folder")
     if args.profile is not None and args.profile not in WORKLOADS:
         p.error(f"--profile: unknown workload {args.profile!r}; choose from {list(WORKLOADS)}")
     return args

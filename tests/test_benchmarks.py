@@ -125,6 +125,10 @@ def test_bad_arguments_are_one_line_errors(tmp_path):
     r = _run(["--repeats", "0", "--out", str(tmp_path)])
     assert r.returncode == 2 and "--repeats" in r.stderr
     assert not os.listdir(tmp_path)
+    f = tmp_path / "a-file"
+    f.write_text("x")
+    r = _run(["--quick", "--out", str(f)])
+    assert r.returncode == 2 and "a-file" in r.stderr and "Traceback" not in r.stderr
 
 
 @pytest.mark.skipif(mg.cuda.is_available(), reason="needs a machine without CUDA")
