@@ -254,7 +254,7 @@ class Tensor:
     # ----- autograd -------------------------------------------------------------------------
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
-        from minigrad.autograd.engine import run_backward
+        run_backward = _engine().run_backward
         if create_graph:
             raise NotImplementedError("minigrad does not record the backward pass "
                                       "(create_graph=True, higher-order gradients)")
@@ -380,11 +380,23 @@ def _rebuild(arr, requires_grad, device):
     return t
 
 
+def _engine():
+    # engine.py imports this module, so it is bound on first use (a cached module lookup).
+    global _ENGINE
+    if _ENGINE is None:
+        from minigrad.autograd import engine
+        _ENGINE = engine
+    return _ENGINE
+
+
+_ENGINE = None
+
+
 def _initial_grad(t, gradient):
     if gradient is None:
         if t._data.size != 1:
             raise RuntimeError("grad can be implicitly created only for scalar outputs")
-        return t._xp().ones_like(t._data)
+        return t._xp().ones(t._data.shape, t._data.dtype)  # (ones_like is 3x slower)
     g = gradient._data if isinstance(gradient, Tensor) else _to_array(gradient)
     if g.shape != t.shape:
         from minigrad.ops import ShapeError

@@ -1,4 +1,6 @@
 """The backward pass: one iterative graph walk shared by Tensor.backward and autograd.grad."""
+import heapq
+
 import numpy as np
 
 from minigrad.autograd.function import OUTPUT_MODIFIED
@@ -27,48 +29,27 @@ def _unbroadcast(g, shape):
 
 
 def _check_versions(fn):
-    if fn.versions is OUTPUT_MODIFIED:
+    versions = fn.versions
+    if versions is OUTPUT_MODIFIED:
         raise RuntimeError(
             "one of the variables needed for gradient computation has been modified by an "
             f"inplace operation: the output of {type(fn).__name__}, which its backward reads")
-    saves = fn.saves
     inputs = fn.inputs
-    for i in (range(len(inputs)) if saves is None else saves):
-        t = inputs[i]
-        if isinstance(t, Tensor) and t._version != fn.versions[i]:
+    for i in (range(len(inputs)) if fn.saves is None else fn.saves):
+        v = versions[i]
+        if v is not None and inputs[i]._version != v:
+            t = inputs[i]
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: [{t.dtype} tensor of shape {tuple(t.shape)}] is at version "
-                f"{t._version}; expected version {fn.versions[i]} instead "
+                f"{t._version}; expected version {v} instead "
                 f"(input {i} of {type(fn).__name__})")
 
 
-def _topo_order(root_fns):
-    """Nodes in reverse topological order (consumers before producers), without recursion."""
-    order, visited = [], set()
-    stack = [(fn, False) for fn in root_fns]
-    while stack:
-        fn, expanded = stack.pop()
-        if expanded:
-            order.append(fn)
-            continue
-        if fn in visited:
-            continue
-        visited.add(fn)
-        if fn.inputs is None:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or directly access saved "
-                "tensors after they have already been freed). Saved intermediate values of the "
-                "graph are freed when you call .backward() or autograd.grad(). Specify "
-                "retain_graph=True if you need to backward through the graph a second time.")
-        stack.append((fn, True))
-        for inp, need in zip(fn.inputs, fn.needs_input_grad):
-            if need:
-                parent = inp.grad_fn
-                if parent is not None and parent not in visited:
-                    stack.append((parent, False))
-    order.reverse()
-    return order
+_FREED = ("Trying to backward through the graph a second time (or directly access saved "
+          "tensors after they have already been freed). Saved intermediate values of the "
+          "graph are freed when you call .backward() or autograd.grad(). Specify "
+          "retain_graph=True if you need to backward through the graph a second time.")
 
 
 def _run_hooks(t, g):
@@ -116,11 +97,18 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
         capture_fns = {t.grad_fn: i for i, t in enumerate(capture) if t.grad_fn is not None}
         captured = [None] * len(capture)
 
-    order = _topo_order(root_fns)
-    for fn in order:
-        gy = node_grads.pop(fn, None)
-        if gy is None:
-            continue
+    direct = capture is None
+    # NOTE: a node is always created after the nodes that produced its inputs, so popping the
+    # newest node first (a max-heap on the creation number, as torch's engine does) visits every
+    # consumer before its producers: by the time a node is popped its gradient is complete.
+    # No separate topological sort, no recursion, any depth.
+    heap = [(-fn.seq, fn) for fn in set(root_fns)]
+    heapq.heapify(heap)
+    while heap:
+        fn = heapq.heappop(heap)[1]
+        if fn.inputs is None:
+            raise RuntimeError(_FREED)
+        gy = node_grads.pop(fn)
         ref = fn.out_ref
         if ref is not None:
             out = ref()
@@ -129,9 +117,10 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
                     gy = _run_hooks(out, gy)
                 if out._retains_grad and capture is None:
                     _store_grad(out, gy, False)
-        if fn in capture_fns:
+        if capture_fns and fn in capture_fns:
             captured[capture_fns[fn]] = gy
-        _check_versions(fn)
+        if fn.saves != () or fn.versions is OUTPUT_MODIFIED:
+            _check_versions(fn)
         gxs = fn.backward(gy)
         if type(gxs) is not tuple:
             gxs = (gxs,)
@@ -139,15 +128,25 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
             if gx is None or not need:
                 continue
             data = inp._data
-            owned = gx is not gy and gx.base is None
             if gx.shape != data.shape:
                 gx = _unbroadcast(gx, data.shape)
                 owned = gx.base is None
+            else:
+                owned = gx is not gy and gx.base is None
             if gx.dtype != data.dtype:
                 gx = gx.astype(data.dtype)
                 owned = True
             parent = inp.grad_fn
-            if parent is None:
+            if parent is None and direct and not inp._hooks:
+                # The common case: no hooks and no capture, so the leaf's .grad is updated now.
+                g0 = inp.grad
+                if g0 is None:
+                    if type(gx) is not np.ndarray:
+                        gx = _as_array(gx)
+                    inp.grad = Tensor._wrap(gx if owned else gx.copy())
+                else:
+                    g0._data += gx
+            elif parent is None:
                 prev = leaf_grads.get(id(inp))
                 if prev is None:
                     leaf_grads[id(inp)] = [inp, gx, owned]
@@ -156,7 +155,11 @@ def run_backward(roots, grads, retain_graph=False, capture=None):
                     prev[2] = True
             else:
                 prev = node_grads.get(parent)
-                node_grads[parent] = gx if prev is None else prev + gx
+                if prev is None:
+                    node_grads[parent] = gx
+                    heapq.heappush(heap, (-parent.seq, parent))
+                else:
+                    node_grads[parent] = prev + gx
         if not retain_graph:
             fn._free()
 
