@@ -219,10 +219,18 @@ class Tanh(Function):
 
 
 def stable_sigmoid(xp, x):
-    """1 / (1 + e^-x) without overflow: exp only ever sees −|x|."""
-    e = xp.exp(-xp.abs(x))
-    r = 1 / (1 + e)
-    return xp.where(x >= 0, r, e * r)
+    """1 / (1 + e^-x) without overflow: exp only ever sees −|x|.
+
+    σ(x) = r for x ≥ 0 and e·r for x < 0, with e = exp(−|x|) and r = 1 / (1 + e); the
+    temporaries are reused in place (the large-array cost is memory traffic).
+    """
+    e = xp.abs(x)
+    xp.negative(e, out=e)
+    xp.exp(e, out=e)
+    r = e + 1
+    xp.reciprocal(r, out=r)
+    e *= r
+    return xp.where(x >= 0, r, e)
 
 
 class Sigmoid(Function):
@@ -245,7 +253,8 @@ class Relu(Function):
 
     def forward(self, x):
         self.mask = x > 0
-        return x * self.mask
+        # NOTE: maximum(x, 0) is one pass; x * mask would be a second full-size product.
+        return self.xp.maximum(x, x.dtype.type(0))
 
     def backward(self, gy):
         return gy * self.mask
