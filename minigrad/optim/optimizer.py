@@ -74,6 +74,29 @@ def array_module(arr):
     return np if type(arr) is np.ndarray else backend.get_array_module(arr)
 
 
+_CHUNK = 1 << 14  # elements per block: the scratch stays in cache
+
+
+def sub_scaled_(xp, param, d, alpha):
+    """θ ← θ − α·d in place, without a full-size temporary for α·d.
+
+    Large contiguous CPU arrays are updated block by block through a small scratch buffer
+    (memory traffic, not arithmetic, is the cost there); small ones take one fused call pair.
+    """
+    n = param.size
+    if xp is not np or n <= 4 * _CHUNK or not (param.flags.c_contiguous and
+                                                d.flags.c_contiguous):
+        param -= xp.multiply(d, alpha)
+        return
+    p_flat, d_flat = param.reshape(-1), d.reshape(-1)
+    buf = np.empty(_CHUNK, dtype=np.result_type(d.dtype, param.dtype))
+    for i in range(0, n, _CHUNK):
+        j = min(i + _CHUNK, n)
+        b = buf[:j - i]
+        np.multiply(d_flat[i:j], alpha, out=b)
+        p_flat[i:j] -= b
+
+
 def grad_of(p):
     """``p``'s gradient array, checked against ``p``'s shape: a broadcastable mismatch (a grad
     of shape (1,) for a (3,) parameter) would otherwise update with the wrong values silently."""

@@ -1,6 +1,6 @@
 """SGD: the update rule as one function over arrays, and the torch-shaped class around it."""
 from minigrad.optim.optimizer import (Optimizer, array_module, check_lr, check_nonneg,
-                                      effective_grad, grad_of)
+                                      effective_grad, grad_of, sub_scaled_)
 from minigrad.tensor import Tensor
 
 
@@ -34,8 +34,10 @@ def sgd_update(param, grad, momentum_buffer, *, lr, momentum, dampening, weight_
         record["g"] = g.copy()
         record["d"] = d.copy()
     # θ ← θ − γ d; γ d is written over d when d is a scratch array of ours
-    work = None if (d is grad or d is momentum_buffer) else d
-    param -= xp.multiply(d, lr, out=work)
+    if d is grad or d is momentum_buffer:
+        sub_scaled_(xp, param, d, lr)
+    else:
+        param -= xp.multiply(d, lr, out=d)
     return momentum_buffer
 
 
