@@ -148,7 +148,7 @@ def peak_gpu(contender, n_steps):
     contender.setup()
     contender.train(n_steps)
     contender.sync()
-    return int(backend.memory_pool_peak())
+    return int(backend.memory_pool_bytes())
 
 
 def memory_growth(contender, n_steps, every):

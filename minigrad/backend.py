@@ -171,8 +171,12 @@ def synchronize():
         cp.cuda.Device().synchronize()
 
 
-def memory_pool_peak():
-    """Bytes held by CuPy's default memory pool (0 without CUDA)."""
+def memory_pool_bytes():
+    """Bytes held by CuPy's default memory pool (0 without CUDA).
+
+    The pool keeps freed blocks for reuse, so after ``free_all_blocks()`` and a run this is
+    the run's high-water mark; it is not a peak counter by itself.
+    """
     cp = _load_cupy()
     return cp.get_default_memory_pool().total_bytes() if cp else 0
 
