@@ -224,6 +224,8 @@ def stable_sigmoid(xp, x):
     σ(x) = r for x ≥ 0 and e·r for x < 0, with e = exp(−|x|) and r = 1 / (1 + e); the
     temporaries are reused in place (the large-array cost is memory traffic).
     """
+    if x.ndim == 0:  # NumPy returns 0-d results as scalars, which cannot be written in place
+        return stable_sigmoid(xp, x.reshape(1)).reshape(())
     e = xp.abs(x)
     xp.negative(e, out=e)
     xp.exp(e, out=e)
