@@ -198,6 +198,19 @@ def fit(model, loss_fn, optimizer, train_loader, *, epochs, val_loader=None, sch
         losses, correct, count, step_lrs = [], [], 0, []
         lr_used = group0["lr"]
         pending = 0  # micro-batches whose gradients wait for a step
+
+        def update():
+            """One optimizer step (clipping first, per-batch schedules after); the lr used."""
+            if clip is not None:
+                clip()
+            lr = group0["lr"]
+            optimizer.step()
+            run.global_step += 1
+            if log_every_step:
+                step_lrs.append(lr)
+            if per_batch:
+                scheduler.step()
+            return lr
         for i, batch in enumerate(train_loader):
             x, y = _split_batch(batch)
             x, y = _to(x, dev), _to(y, dev)
@@ -222,27 +235,11 @@ def fit(model, loss_fn, optimizer, train_loader, *, epochs, val_loader=None, sch
             pending += 1
             if pending == group:
                 pending = 0
-                if clip is not None:
-                    clip()
-                lr_used = group0["lr"]
-                optimizer.step()
-                run.global_step += 1
-                if log_every_step:
-                    step_lrs.append(lr_used)
-                if per_batch:
-                    scheduler.step()
+                lr_used = update()
             if bar is not None:
                 bar.update(1)
         if pending:  # a trailing partial group (a loader without len()) still steps
-            if clip is not None:
-                clip()
-            lr_used = group0["lr"]
-            optimizer.step()
-            run.global_step += 1
-            if log_every_step:
-                step_lrs.append(lr_used)
-            if per_batch:
-                scheduler.step()
+            lr_used = update()
         if not losses:
             raise ValueError("fit: the training loader yielded no batches")
 
