@@ -31,32 +31,12 @@ def _best_of(fn, n, repeats):
 
 
 # -- per-op overhead ---------------------------------------------------------------------------
-def _minigrad_ops(device):
-    a = mg.tensor([1.0], device=device, requires_grad=True)
-    b = mg.tensor([2.0], device=device, requires_grad=True)
-    g = mg.ones(1, device=device)
-    x = mg.tensor([1.0], device=device)
-
-    def fwd_bwd(n):
-        for _ in range(n):
-            c = a + b
-            c.backward(g)
-
-    def fwd_graph(n):
-        for _ in range(n):
-            a + b
-
-    def fwd_nograd(n):
-        for _ in range(n):
-            x + x
-    return fwd_bwd, fwd_graph, fwd_nograd
-
-
-def _torch_ops(torch, device):
-    a = torch.tensor([1.0], device=device, requires_grad=True)
-    b = torch.tensor([2.0], device=device, requires_grad=True)
-    g = torch.ones(1, device=device)
-    x = torch.tensor([1.0], device=device)
+def _ops(lib, device):
+    """The three timed loops; ``lib`` is minigrad or torch (the same API spells both)."""
+    a = lib.tensor([1.0], device=device, requires_grad=True)
+    b = lib.tensor([2.0], device=device, requires_grad=True)
+    g = lib.ones(1, device=device)
+    x = lib.tensor([1.0], device=device)
 
     def fwd_bwd(n):
         for _ in range(n):
@@ -78,9 +58,9 @@ def per_op(device, torch=None, quick=False, repeats=5, wait_quiet=0.0):
     names = ("add_fwd_bwd", "add_fwd_graph", "add_fwd_nograd")
     out = {"what": "c = a + b; c.backward(g) on 1-element float32 tensors; µs per call",
            "minigrad": {}, "torch": {}}
-    libs = [("minigrad", _minigrad_ops(device))]
+    libs = [("minigrad", _ops(mg, device))]
     if torch is not None:
-        libs.append(("torch", _torch_ops(torch, device)))
+        libs.append(("torch", _ops(torch, device)))
     # Interleave the libraries so that a noisy neighbour hurts both alike.
     measure.wait_quiet(wait_quiet)
     for name, k in zip(names, range(3)):
