@@ -353,3 +353,11 @@ def test_comparison_with_non_numbers_is_not_elementwise():
     t = minigrad.ones(2)
     assert (t == None) is False and (t != None) is True  # noqa: E711
     assert t not in [None, "a"]
+
+
+def test_broadcast_mismatch_is_a_shape_error_naming_both_shapes():
+    with pytest.raises(minigrad.ShapeError) as info:
+        minigrad.ones(2, 3) + minigrad.ones(4)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, RuntimeError)
+    msg = str(info.value)
+    assert "Add" in msg and "(2, 3)" in msg and "(4,)" in msg

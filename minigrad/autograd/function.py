@@ -79,7 +79,14 @@ class Function:
         record = grad_mode.enabled and True in needs
         if record:
             fn.needs_input_grad = tuple(needs)
-        out = fn.forward(*arrays, **kwargs)
+        try:
+            out = fn.forward(*arrays, **kwargs)
+        except ValueError as e:
+            if isinstance(e, ShapeError):
+                raise
+            # NumPy's broadcasting errors, re-raised at the op with every input's shape.
+            shapes = ", ".join(str(tuple(a.shape)) for a in arrays if hasattr(a, "shape"))
+            raise ShapeError(f"{cls.__name__}: {e} (input shapes: {shapes})") from None
         if type(out) is not np.ndarray and isinstance(out, np.generic):
             out = np.asarray(out)
         t = Tensor._wrap(out)
@@ -109,4 +116,5 @@ class Function:
         return f"<{type(self).__name__}Backward>"
 
 
+from minigrad.ops.linalg import ShapeError  # noqa: E402
 from minigrad.tensor import Tensor  # noqa: E402  (tensor.py imports this module's users lazily)
