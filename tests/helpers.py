@@ -151,3 +151,17 @@ def check_op(fn, ref, arrays, torch_fn=None, dtype=None, grad=True, torch_check=
         check_grad(fn, arrays)
     if torch_check:
         check_torch(fn, arrays, torch_fn)
+
+
+class SimpleNN(minigrad.nn.Module):
+    """The seed document's SimpleNN (2-10-1, ReLU, Sigmoid), with its old-style super() call."""
+
+    def __init__(self):
+        super(SimpleNN, self).__init__()
+        self.fc1 = minigrad.nn.Linear(2, 10)
+        self.relu = minigrad.nn.ReLU()
+        self.fc2 = minigrad.nn.Linear(10, 1)
+        self.sigmoid = minigrad.nn.Sigmoid()
+
+    def forward(self, x):
+        return self.sigmoid(self.fc2(self.relu(self.fc1(x))))

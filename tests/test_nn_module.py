@@ -8,21 +8,8 @@ import pytest
 
 import minigrad
 import minigrad.nn as nn
+from helpers import SimpleNN
 from minigrad.nn import Parameter
-
-
-class SimpleNN(nn.Module):
-    """The seed's model, with the old-style super() call."""
-
-    def __init__(self):
-        super(SimpleNN, self).__init__()
-        self.fc1 = nn.Linear(2, 10)
-        self.relu = nn.ReLU()
-        self.fc2 = nn.Linear(10, 1)
-        self.sigmoid = nn.Sigmoid()
-
-    def forward(self, x):
-        return self.sigmoid(self.fc2(self.relu(self.fc1(x))))
 
 
 class Nested(nn.Module):

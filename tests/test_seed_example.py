@@ -12,6 +12,7 @@ import pytest
 
 import minigrad
 import minigrad.nn as nn
+from helpers import SimpleNN
 import minigrad.optim as optim
 from minigrad.utils.data import DataLoader, TensorDataset
 
@@ -58,18 +59,6 @@ def test_seed_example_runs_and_reaches_accuracy():
 
 
 # ----- equivalence with PyTorch ----------------------------------------------------------------
-class SimpleNN(nn.Module):
-    def __init__(self):
-        super(SimpleNN, self).__init__()
-        self.fc1 = nn.Linear(2, 10)
-        self.relu = nn.ReLU()
-        self.fc2 = nn.Linear(10, 1)
-        self.sigmoid = nn.Sigmoid()
-
-    def forward(self, x):
-        return self.sigmoid(self.fc2(self.relu(self.fc1(x))))
-
-
 def _torch_model(torch):
     class TorchNN(torch.nn.Module):
         def __init__(self):
