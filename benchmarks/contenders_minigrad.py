@@ -4,15 +4,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import nn
-
-
-def build_model(workload):
-    layers = []
-    shapes = workload.layer_shapes()
-    for k, (o, i) in enumerate(shapes):
-        layers.append(nn.Linear(i, o))
-        layers.append(nn.ReLU() if k < len(shapes) - 1 else nn.Sigmoid())
-    return nn.Sequential(*layers)
+from workloads import build_model
 
 
 class MinigradContender:
@@ -31,7 +23,7 @@ class MinigradContender:
 
     def setup(self):
         mg.manual_seed(1)
-        model = build_model(self.w).to(self.device)
+        model = build_model(nn, self.w).to(self.device)
         with mg.no_grad():
             for p, a in zip(model.parameters(), self.init):
                 p.copy_(mg.tensor(a, device=self.device))

@@ -5,6 +5,8 @@ Only imported when torch is installed; the suite runs without it.
 """
 import numpy as np
 
+from workloads import build_model
+
 
 def available():
     try:
@@ -12,16 +14,6 @@ def available():
     except ImportError:
         return False
     return True
-
-
-def build_model(torch, workload):
-    nn = torch.nn
-    layers = []
-    shapes = workload.layer_shapes()
-    for k, (o, i) in enumerate(shapes):
-        layers.append(nn.Linear(i, o))
-        layers.append(nn.ReLU() if k < len(shapes) - 1 else nn.Sigmoid())
-    return nn.Sequential(*layers)
 
 
 class TorchContender:
@@ -49,7 +41,7 @@ class TorchContender:
     def setup(self):
         torch = self.torch
         torch.manual_seed(1)
-        model = build_model(torch, self.w).to(self.device)
+        model = build_model(torch.nn, self.w).to(self.device)
         with torch.no_grad():
             for p, a in zip(model.parameters(), self.init):
                 p.copy_(torch.from_numpy(a))

@@ -85,3 +85,13 @@ def init_params(w):
         out.append(rng.uniform(-bound, bound, size=(o, i)).astype(np.float32))
         out.append(rng.uniform(-bound, bound, size=(o,)).astype(np.float32))
     return out
+
+
+def build_model(nn, workload):
+    """The workload's MLP from ``nn`` (minigrad.nn or torch.nn: the same API builds both)."""
+    layers = []
+    shapes = workload.layer_shapes()
+    for k, (o, i) in enumerate(shapes):
+        layers.append(nn.Linear(i, o))
+        layers.append(nn.ReLU() if k < len(shapes) - 1 else nn.Sigmoid())
+    return nn.Sequential(*layers)
